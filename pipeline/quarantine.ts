@@ -1,0 +1,118 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import _ from 'highland';
+import { isRecordError, type RecordError, type RejectReason } from './errors.js';
+import type { Stage, Stream } from './stage.js';
+import type { StageScope } from './context.js';
+
+/** One quarantined record, as written to the quarantine JSONL file. */
+export interface QuarantineEntry {
+  readonly stage: string;
+  readonly reason: RejectReason | string;
+  readonly recordId: string | null;
+  readonly message: string;
+  readonly record: unknown;
+}
+
+/** Collects quarantined records: counts by `<stage>.<reason>` and appends them to a JSONL file when one is given. */
+export class Quarantine {
+  private readonly out: WriteStream | undefined;
+  private readonly byReason = new Map<string, number>();
+  private total = 0;
+  /** Entries kept in memory when no file is given (tests); bounded by `keepInMemory`. */
+  readonly entries: QuarantineEntry[] = [];
+
+  constructor(readonly path?: string, private readonly keepInMemory = 10_000) {
+    if (path) {
+      mkdirSync(dirname(path), { recursive: true });
+      this.out = createWriteStream(path, { flags: 'a' });
+    }
+  }
+
+  /** Records one entry. */
+  add(entry: QuarantineEntry): void {
+    const key = `${entry.stage}.${entry.reason}`;
+    this.byReason.set(key, (this.byReason.get(key) ?? 0) + 1);
+    this.total++;
+    if (this.out) this.out.write(`${safeStringify(entry)}\n`);
+    else if (this.entries.length < this.keepInMemory) this.entries.push(entry);
+  }
+
+  /** Number of quarantined records. */
+  count(): number {
+    return this.total;
+  }
+
+  /** Counts keyed `<stage>.<reason>`, sorted by key. */
+  counts(): Record<string, number> {
+    return Object.fromEntries([...this.byReason.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** Flushes and closes the file. */
+  close(): Promise<void> {
+    const out = this.out;
+    if (!out) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      out.once('error', reject);
+      out.end(() => resolve());
+    });
+  }
+}
+
+/** JSON.stringify that survives typed arrays, bigints and cycles, so a bad record can always be written. */
+export function safeStringify(v: unknown): string {
+  const seen = new WeakSet<object>();
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === 'bigint') return x.toString();
+    if (ArrayBuffer.isView(x) && !(x instanceof DataView)) return Array.from(x as unknown as ArrayLike<number>);
+    if (typeof x === 'object' && x !== null) {
+      if (seen.has(x)) return '[cycle]';
+      seen.add(x);
+    }
+    return x;
+  });
+}
+
+/**
+ * A 1:1 stage that applies `fn`; a `RecordError` quarantines and counts the record, any other
+ * error goes downstream and fails the run. Upstream errors pass through untouched.
+ */
+export function mapOrQuarantine<I, O>(scope: StageScope, fn: (x: I) => O): Stage<I, O> {
+  const stage = (s: Stream<I>): Stream<O> =>
+    s.consume<O>((err, x, push, next) => {
+      if (err) {
+        push(err);
+        next();
+      } else if (_.isNil(x)) {
+        push(null, _.nil);
+      } else {
+        let out: O;
+        try {
+          out = fn(x as I);
+        } catch (e) {
+          if (isRecordError(e)) {
+            scope.quarantine(e, x);
+            next();
+            return;
+          }
+          push(e as Error);
+          next();
+          return;
+        }
+        push(null, out);
+        next();
+      }
+    });
+  return Object.assign(stage, { stageName: scope.name });
+}
+
+/** Writes a RecordError to the scope's quarantine, with the record it concerns. */
+export function entryOf(stage: string, e: RecordError, record: unknown): QuarantineEntry {
+  return {
+    stage,
+    reason: e.reason,
+    recordId: e.recordId ?? null,
+    message: e.message,
+    record: e.record !== undefined ? e.record : record,
+  };
+}

@@ -1,0 +1,86 @@
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { RecordError } from './errors.js';
+
+/** A task module run on worker threads exports `createHandler(init)`, returning the per-task function. */
+export type WorkerHandlerFactory<Init, I, O> = (init: Init) => Promise<(input: I) => O | Promise<O>> | ((input: I) => O | Promise<O>);
+
+interface Pending<O> { resolve: (o: O) => void; reject: (e: unknown) => void }
+interface Reply<O> { id: number; ok: boolean; output?: O; error?: { name: string; message: string; reason?: string; recordId?: string } }
+
+const entryUrl = new URL(`./worker-entry.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
+
+/**
+ * A fixed pool of worker threads running one task module. `run` sends a task to the least
+ * busy worker; results come back as promises, so `parallelMap` keeps them in order.
+ * Sources under TypeScript (tests) run their workers through tsx.
+ */
+export class WorkerPool<Init, I, O> {
+  private readonly workers: Worker[] = [];
+  private readonly pending: Map<number, Pending<O>>[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(moduleUrl: URL, init: Init, readonly size: number) {
+    if (!Number.isInteger(size) || size < 1) throw new RangeError(`WorkerPool: size must be an integer >= 1 (got ${size})`);
+    const execArgv = entryUrl.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    for (let w = 0; w < size; w++) {
+      const worker = new Worker(fileURLToPath(entryUrl), {
+        workerData: { module: moduleUrl.href, init },
+        execArgv,
+      });
+      const pending = new Map<number, Pending<O>>();
+      worker.on('message', (msg: Reply<O>) => {
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.output as O);
+        else p.reject(reviveError(msg.error));
+      });
+      worker.on('error', (err) => this.failAll(pending, err));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.failAll(pending, new Error(`worker thread exited with code ${code}`));
+      });
+      worker.unref();
+      this.workers.push(worker);
+      this.pending.push(pending);
+    }
+  }
+
+  /** Runs one task on the least busy worker. */
+  run(input: I, transfer: ArrayBuffer[] = []): Promise<O> {
+    if (this.closed) return Promise.reject(new Error('WorkerPool: run() after close()'));
+    let best = 0;
+    for (let w = 1; w < this.workers.length; w++) {
+      if ((this.pending[w]?.size ?? 0) < (this.pending[best]?.size ?? 0)) best = w;
+    }
+    const id = this.nextId++;
+    const worker = this.workers[best] as Worker;
+    // a pending task keeps the process alive until it answers
+    worker.ref();
+    return new Promise<O>((resolve, reject) => {
+      const pending = this.pending[best] as Map<number, Pending<O>>;
+      const done = () => { if (pending.size === 0) worker.unref(); };
+      pending.set(id, { resolve: (o) => { resolve(o); done(); }, reject: (e) => { reject(e); done(); } });
+      worker.postMessage({ id, input }, transfer);
+    });
+  }
+
+  /** Stops every worker. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private failAll(pending: Map<number, Pending<O>>, err: unknown): void {
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  }
+}
+
+function reviveError(e: Reply<unknown>['error']): Error {
+  if (e?.name === 'RecordError') return new RecordError(e.reason as never, e.recordId, e.message);
+  const err = new Error(e?.message ?? 'worker task failed');
+  if (e?.name) err.name = e.name;
+  return err;
+}
