@@ -122,6 +122,11 @@ export function fromAsyncIterable<T>(make: () => AsyncIterable<T>, onEnd?: () =>
       },
     );
   });
-  s.on('end', finish);
+  // a consumer that stops early (take, destroy) closes the iterator, so files get closed
+  // (highland 2 has no public hook for destroy; its own sources use `_destructors` the same way)
+  (s as unknown as { _destructors: Array<() => void> })._destructors.push(() => {
+    if (!finished) void it?.return?.(undefined);
+    finish();
+  });
   return s;
 }
