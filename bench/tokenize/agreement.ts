@@ -28,9 +28,9 @@ for (const cand of await candidates()) {
   texts.forEach((t, i) => {
     const got = cand.encode(t);
     const exp = expected[i] as Int32Array;
-    if (got.length !== exp.length || got.some((v, k) => v !== exp[k])) {
+    if (got.length !== exp.length || Array.from(got).some((v, k) => v !== exp[k])) {
       mismatches++;
-      if (examples.length < 3) examples.push({ text: t.slice(0, 200), expected: [...exp].slice(0, 40), got: [...got].slice(0, 40) });
+      if (examples.length < 3) examples.push({ text: t.slice(0, 200), expected: Array.from(exp).slice(0, 40), got: Array.from(got).slice(0, 40) });
     }
   });
   console.log(JSON.stringify({ candidate: cand.name, texts: texts.length, mismatches, examples }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TOKENIZER_DIR, loadTokenizer } from '../../stages/adapters/tokenizer.js';
 
-export interface Candidate { readonly name: string; encode(text: string): ArrayLike<number> & { some(f: (v: number, k: number) => boolean): boolean } }
+export interface Candidate { readonly name: string; encode(text: string): Int32Array | Uint32Array | number[] }
 
 /** Every candidate that is installed; optional ones (kitoken, @huggingface/tokenizers) come from KITOKEN_DIR / node_modules. */
 export async function candidates(): Promise<Candidate[]> {

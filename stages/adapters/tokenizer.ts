@@ -174,7 +174,8 @@ class BertWordPieceTokenizer implements TextTokenizer {
   private readonly prefix: number[];
   private readonly suffix: number[];
   private readonly added: { content: string; id: number }[];
-  private readonly addedFirstUnits: Set<number>;
+  private readonly addedIds: Map<string, number>;
+  private readonly addedRe: RegExp | undefined;
   private readonly clean: boolean;
   private readonly chinese: boolean;
   private readonly lowercase: boolean;
@@ -202,7 +203,9 @@ class BertWordPieceTokenizer implements TextTokenizer {
       this.starts.set(t.content, t.id);
       maxId = Math.max(maxId, t.id);
     }
-    this.addedFirstUnits = new Set(this.added.filter((t) => t.content.length > 0).map((t) => t.content.charCodeAt(0)));
+    const contents = this.added.filter((t) => t.content.length > 0);
+    this.addedIds = new Map(contents.map((t) => [t.content, t.id]));
+    this.addedRe = contents.length ? new RegExp(contents.map((t) => t.content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g') : undefined;
     this.vocabSize = maxId + 1;
     this.maxPieceUnits = maxUnits;
     this.maxWordChars = j.model.max_input_chars_per_word ?? 100;
@@ -224,18 +227,16 @@ class BertWordPieceTokenizer implements TextTokenizer {
     for (const id of this.prefix) this.push(id);
     const bodyStart = this.len;
     const limit = bodyStart + budget;
-    if (this.added.length === 0) {
+    if (!this.addedRe) {
       this.section(text, limit);
     } else {
+      const re = this.addedRe as RegExp;
+      re.lastIndex = 0;
       let from = 0;
-      for (let i = 0; i < text.length && this.len < limit; i++) {
-        if (!this.addedFirstUnits.has(text.charCodeAt(i))) continue;
-        const hit = this.added.find((t) => text.startsWith(t.content, i));
-        if (!hit) continue;
-        if (i > from) this.section(text.slice(from, i), limit);
-        if (this.len < limit) this.push(hit.id);
-        i += hit.content.length - 1;
-        from = i + 1;
+      for (let m = re.exec(text); m !== null && this.len < limit; m = re.exec(text)) {
+        if (m.index > from) this.section(text.slice(from, m.index), limit);
+        if (this.len < limit) this.push(this.addedIds.get(m[0]) as number);
+        from = m.index + m[0].length;
       }
       if (from < text.length && this.len < limit) this.section(from === 0 ? text : text.slice(from), limit);
     }
