@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import fg from 'fast-glob';
 import { loadTokenizer } from '../../stages/adapters/tokenizer.js';
 import { candidates } from './candidates.js';
-import { TORTURE } from './torture.js';
+import { TORTURE } from '../../test/fixtures/tokenizer-torture.js';
 
 const files = process.argv.slice(2).length ? process.argv.slice(2) : fg.sync('/work/shared/data/**/*.jsonl').sort();
 const texts: string[] = [];

@@ -32,7 +32,7 @@ for (let row = 0; bytes < target; row++) {
   });
   const line = `${JSON.stringify({ id: `gen:${row}`, text, label: d.label })}\n`;
   bytes += Buffer.byteLength(line);
-  if (!w.write(line)) await new Promise((r) => w.once('drain', r));
+  if (!w.write(line)) await new Promise<void>((r) => { w.once('drain', () => r()); });
 }
 w.end();
 console.error(`wrote ${out}: ${(bytes / 1e6).toFixed(1)} MB`);
