@@ -9,6 +9,7 @@ export type RejectReason =
   | 'bad_type'
   | 'empty_after_tokenize'
   | 'incomplete_batch'
+  | 'pool_overflow'
   | 'filtered';
 
 /** One record is unusable. The run goes on; the record is quarantined and counted. */

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { RecordError } from './errors.js';
 
 /** A task module run on worker threads exports `createHandler(init)`, returning the per-task function. */
@@ -23,12 +24,10 @@ export class WorkerPool<Init, I, O> {
 
   constructor(moduleUrl: URL, init: Init, readonly size: number) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`WorkerPool: size must be an integer >= 1 (got ${size})`);
-    const execArgv = entryUrl.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [];
     for (let w = 0; w < size; w++) {
-      const worker = new Worker(fileURLToPath(entryUrl), {
-        workerData: { module: moduleUrl.href, init },
-        execArgv,
-      });
+      const worker = entryUrl.pathname.endsWith('.ts')
+        ? new Worker(tsxBootstrap(entryUrl), { eval: true, workerData: { module: moduleUrl.href, init } })
+        : new Worker(fileURLToPath(entryUrl), { workerData: { module: moduleUrl.href, init } });
       const pending = new Map<number, Pending<O>>();
       worker.on('message', (msg: Reply<O>) => {
         const p = pending.get(msg.id);
@@ -76,6 +75,16 @@ export class WorkerPool<Init, I, O> {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   }
+}
+
+/**
+ * Worker code that registers tsx and then loads the TypeScript entry: under tests and `tsx` the sources are .ts,
+ * and Node 20 ignores `--import tsx` in a worker's execArgv.
+ */
+function tsxBootstrap(entry: URL): string {
+  // the ESM build of tsx's API: its CJS build registers hooks that cannot resolve from a worker
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href.replace(/index\.cjs$/, 'index.mjs');
+  return `import(${JSON.stringify(api)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry.href)}); })`;
 }
 
 function reviveError(e: Reply<unknown>['error']): Error {

@@ -7,4 +7,5 @@ export const TokenizedDocSchema = z.object({
   /** Token ids; typed array so batches stay compact and cross worker threads cheaply. */
   ids: z.instanceof(Int32Array),
 });
-export type TokenizedDoc = z.infer<typeof TokenizedDocSchema>;
+// ids may view a shared or transferred buffer (worker threads), hence the wider Int32Array type
+export type TokenizedDoc = Omit<z.infer<typeof TokenizedDocSchema>, 'ids'> & { ids: Int32Array };

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { DataOptionsSchema } from '../schemas/data-options.js';
+import { TokenizedShardWriter } from '../stages/adapters/parquet-writer.js';
+import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
+import { parseConfig } from './config.js';
+import { RunContext } from './context.js';
+import { buildDataGraph } from './data-graph.js';
+import type { Logger } from './logger.js';
+import { peakRssMb, startProgress } from './progress.js';
+import { named, pullOne, type Sink, type Stream } from './stage.js';
+
+/** `tripletflow prepare`: the data options plus where to write tokenized shards. */
+export const PrepareOptionsSchema = DataOptionsSchema.extend({
+  /** Output directory for tokenized parquet shards; without it the corpus is only scanned. */
+  out: z.string().min(1).optional(),
+  /** Records per output shard. */
+  recordsPerShard: z.number().int().positive().default(1_000_000),
+  /** Quarantine JSONL path. Default `<out>/quarantine.jsonl` with --out, else none (counted only). */
+  quarantine: z.string().min(1).optional(),
+  /** Show a progress bar on a terminal. */
+  progress: z.boolean().default(true),
+});
+export type PrepareOptionsInput = z.input<typeof PrepareOptionsSchema>;
+
+/** The one JSON line `prepare` ends with. records = emitted + quarantined always holds. */
+export interface PrepareReport {
+  readonly graph: string;
+  readonly records: number;
+  readonly emitted: number;
+  readonly quarantined: number;
+  readonly quarantineByReason: Record<string, number>;
+  readonly badFiles: number;
+  readonly tokens: number;
+  readonly bytes: number;
+  readonly seconds: number;
+  readonly recordsPerSec: number;
+  readonly mbPerSec: number;
+  readonly peakRssMb: number;
+  readonly shards?: string[];
+}
+
+/** Runs read → validate → shuffle → tokenize and, with `out`, writes tokenized shards in the shuffled order. */
+export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): Promise<PrepareReport> {
+  const opts = parseConfig(PrepareOptionsSchema, input, 'prepare');
+  const quarantinePath = opts.quarantine ?? (opts.out ? `${opts.out}/quarantine.jsonl` : undefined);
+  const ctx = new RunContext({ seed: opts.seed, quarantinePath, ...(logger ? { logger } : {}) });
+  const data = await buildDataGraph(ctx, opts);
+  const t0 = process.hrtime.bigint();
+  const stop = opts.progress
+    ? startProgress(data.totalBytes, () => ({ records: ctx.counters.get('read.records'), bytes: ctx.counters.get('read.bytes') }))
+    : () => {};
+  let emitted = 0;
+  let tokens = 0;
+  let shards: string[] | undefined;
+  try {
+    const writer = opts.out ? new TokenizedShardWriter({ dir: opts.out, recordsPerShard: opts.recordsPerShard }) : undefined;
+    const sink: Sink<TokenizedDoc, void> = named('write-shards', async (s: Stream<TokenizedDoc>) => {
+      try {
+        for (let r = await pullOne(s); !r.done; r = await pullOne(s)) {
+          emitted++;
+          tokens += r.value.ids.length;
+          // awaiting the writer is the backpressure: nothing is pulled while a row group is written
+          if (writer) await writer.write(r.value);
+        }
+        if (writer) shards = (await writer.close()).shards;
+      } catch (e) {
+        await writer?.abort();
+        throw e;
+      }
+    });
+    await data.graph.run(sink);
+  } finally {
+    stop();
+    await ctx.quarantine.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const bytes = ctx.counters.get('read.bytes');
+  const records = ctx.counters.get('read.records');
+  const report: PrepareReport = {
+    graph: data.graph.describe() + (opts.out ? ' → write-shards' : ''),
+    records,
+    emitted,
+    quarantined: ctx.quarantine.count(),
+    quarantineByReason: ctx.quarantine.counts(),
+    badFiles: ctx.counters.get('read.bad_files'),
+    tokens,
+    bytes,
+    seconds: round(seconds, 3),
+    recordsPerSec: Math.round(records / Math.max(seconds, 1e-9)),
+    mbPerSec: round(bytes / 1e6 / Math.max(seconds, 1e-9), 2),
+    peakRssMb: peakRssMb(),
+    ...(shards ? { shards } : {}),
+  };
+  if (report.records !== report.emitted + report.quarantined) {
+    // an accounting hole is a bug, never a user error: say so loudly
+    throw new Error(`prepare: accounting mismatch: read ${report.records} != emitted ${report.emitted} + quarantined ${report.quarantined}`);
+  }
+  return report;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
