@@ -15,7 +15,7 @@ export const PrepareOptionsSchema = DataOptionsSchema.extend({
   out: z.string().min(1).optional(),
   /** Records per output shard. */
   recordsPerShard: z.number().int().positive().default(1_000_000),
-  /** Quarantine JSONL path. Default `<out>/quarantine.jsonl` with --out, else none (counted only). */
+  /** Quarantine JSONL path. Default `<out>/_quarantine.jsonl` with --out, else none (counted only). */
   quarantine: z.string().min(1).optional(),
   /** Show a progress bar on a terminal. */
   progress: z.boolean().default(true),
@@ -42,7 +42,7 @@ export interface PrepareReport {
 /** Runs read → validate → shuffle → tokenize and, with `out`, writes tokenized shards in the shuffled order. */
 export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): Promise<PrepareReport> {
   const opts = parseConfig(PrepareOptionsSchema, input, 'prepare');
-  const quarantinePath = opts.quarantine ?? (opts.out ? `${opts.out}/quarantine.jsonl` : undefined);
+  const quarantinePath = opts.quarantine ?? (opts.out ? `${opts.out}/_quarantine.jsonl` : undefined);
   const ctx = new RunContext({ seed: opts.seed, quarantinePath, ...(logger ? { logger } : {}) });
   const data = await buildDataGraph(ctx, opts);
   const t0 = process.hrtime.bigint();

@@ -16,17 +16,13 @@ export interface QuarantineEntry {
 
 /** Collects quarantined records: counts by `<stage>.<reason>` and appends them to a JSONL file when one is given. */
 export class Quarantine {
-  private readonly out: WriteStream | undefined;
+  private out: WriteStream | undefined;
   private readonly byReason = new Map<string, number>();
   private total = 0;
   /** Entries kept in memory when no file is given (tests); bounded by `keepInMemory`. */
   readonly entries: QuarantineEntry[] = [];
 
   constructor(readonly path?: string, private readonly keepInMemory = 10_000) {
-    if (path) {
-      mkdirSync(dirname(path), { recursive: true });
-      this.out = createWriteStream(path, { flags: 'a' });
-    }
   }
 
   /** Records one entry. */
@@ -34,8 +30,14 @@ export class Quarantine {
     const key = `${entry.stage}.${entry.reason}`;
     this.byReason.set(key, (this.byReason.get(key) ?? 0) + 1);
     this.total++;
-    if (this.out) this.out.write(`${safeStringify(entry)}\n`);
-    else if (this.entries.length < this.keepInMemory) this.entries.push(entry);
+    if (this.path) {
+      // opened on the first entry, so a clean run leaves no empty file behind
+      if (!this.out) {
+        mkdirSync(dirname(this.path), { recursive: true });
+        this.out = createWriteStream(this.path, { flags: 'a' });
+      }
+      this.out.write(`${safeStringify(entry)}\n`);
+    } else if (this.entries.length < this.keepInMemory) this.entries.push(entry);
   }
 
   /** Number of quarantined records. */

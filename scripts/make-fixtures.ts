@@ -1,7 +1,8 @@
 // Builds test/fixtures/small-corpus.parquet from test/fixtures/small-corpus.jsonl (same rows, columns id, text, label,
-// row groups of 64 rows). When the jsonl does not exist yet, it is first cut from ../shared/data/banking77/train.jsonl
-// (first 300 lines). Deterministic: running it again gives identical bytes.
-// use: npx tsx scripts/make-fixtures.ts
+// row groups of 64 rows). When the jsonl does not exist yet (or with --recut), it is first cut from
+// ../shared/data/banking77/train.jsonl: 30 rows of each of the first 10 classes, in class order, plus 8 deliberately
+// bad lines. Deterministic: running it again gives identical bytes.
+// use: npx tsx scripts/make-fixtures.ts [--recut]
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,10 +16,35 @@ const banking77 = process.env.BANKING77_TRAIN ?? resolve(root, '../shared/data/b
 /** Rows per row group: small, so tests see several row groups. */
 const ROW_GROUP_SIZE = 64;
 
-if (!existsSync(jsonlPath)) {
-  const lines = readFileSync(banking77, 'utf8').split('\n').slice(0, 300);
+/** Real rows per class and classes taken from banking77 (which is sorted by class, so the corpus is too). */
+const PER_CLASS = 30;
+const CLASSES = 10;
+/** Deliberately bad records, inserted at fixed places: each exercises one quarantine reason. */
+const BAD_LINES: Array<[at: number, line: string]> = [
+  [5, '{"id": "bad:json", "text": "unterminated'],
+  [40, '{"id": "bad:missing-text", "label": "card_arrival"}'],
+  [75, '{"id": "bad:empty-text", "text": "   ", "label": "card_arrival"}'],
+  [110, '{"id": "bad:missing-label", "text": "where is my card"}'],
+  [145, '{"id": "bad:number-text", "text": 42, "label": "card_linking"}'],
+  [180, '{"id": "bad:empty-label", "text": "how do I top up", "label": ""}'],
+  [215, '["not", "an", "object"]'],
+  [250, '{"id": "bad:control-only", "text": "\\u0000\\u200b\\u0001", "label": "card_linking"}'],
+];
+
+if (!existsSync(jsonlPath) || process.argv.includes('--recut')) {
+  const byClass = new Map<string, string[]>();
+  for (const line of readFileSync(banking77, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const label = (JSON.parse(line) as { label: string }).label;
+    if (!byClass.has(label) && byClass.size >= CLASSES) continue;
+    const rows = byClass.get(label) ?? [];
+    if (rows.length < PER_CLASS) rows.push(line);
+    byClass.set(label, rows);
+  }
+  const lines = [...byClass.values()].flat();
+  for (const [at, bad] of [...BAD_LINES].reverse()) lines.splice(at, 0, bad);
   writeFileSync(jsonlPath, lines.join('\n') + '\n');
-  console.error(`wrote ${jsonlPath} (${lines.length} lines of ${banking77})`);
+  console.error(`wrote ${jsonlPath}: ${CLASSES} classes x ${PER_CLASS} rows of ${banking77} + ${BAD_LINES.length} bad lines`);
 }
 
 const ids: (string | null)[] = [];

@@ -8,7 +8,7 @@ export function registerPrepareCommand(program: Command, setExitCode: (code: num
   addDataOptions(program.command('prepare').description('read, validate, shuffle and tokenize a corpus; with --out write tokenized parquet shards'))
     .option('--out <dir>', 'write tokenized parquet shards (id, label, input_ids) here, in the shuffled order')
     .option('--records-per-shard <n>', 'records per output shard', intArg('--records-per-shard'), 1_000_000)
-    .option('--quarantine <file>', 'quarantine JSONL (default <out>/quarantine.jsonl with --out)')
+    .option('--quarantine <file>', 'quarantine JSONL (default <out>/_quarantine.jsonl with --out)')
     .option('--max-reject-rate <r>', 'exit 2 when quarantined / read exceeds this fraction', numberArg('--max-reject-rate'), 1)
     .option('--no-progress', 'no progress bar')
     .action(async (o: Record<string, unknown>) => {

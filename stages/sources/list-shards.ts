@@ -24,7 +24,8 @@ export function formatOf(path: string): ShardFormat | undefined {
 }
 
 /**
- * Expands files, directories and globs into a sorted, de-duplicated list of shards.
+ * Expands files, directories and globs into a sorted, de-duplicated list of shards. In a directory, names
+ * starting with `_` or `.` are skipped as metadata.
  * Sorted so the seeded shard shuffle starts from the same list on every machine.
  * A missing path, an empty glob or a file of unknown format is a FatalError naming it.
  */
@@ -44,7 +45,8 @@ export function listShards(inputs: readonly string[], format: 'auto' | ShardForm
         throw new FatalError(`${input}: no such file or directory; check the --input path`, { file: input });
       }
       if (st.isDirectory()) {
-        found = fg.sync('**/*', { cwd: input, onlyFiles: true }).map((f) => join(input, f))
+        // files and folders starting with _ or . are metadata (Hadoop/Spark convention: _SUCCESS, _quarantine.jsonl)
+        found = fg.sync('**/*', { cwd: input, onlyFiles: true, dot: false, ignore: ['**/_*', '**/_*/**'] }).map((f) => join(input, f))
           .filter((f) => (format === 'auto' ? formatOf(f) !== undefined : formatOf(f) === format || format === 'jsonl'));
         if (found.length === 0) throw new FatalError(`${input}: the directory holds no .jsonl, .jsonl.gz or .parquet file`, { file: input });
       } else {
