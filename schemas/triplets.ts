@@ -18,7 +18,8 @@ export const TripletsSchema = z
   });
 export type TripletsData = z.infer<typeof TripletsSchema>;
 
-const incomplete = z.enum(['drop', 'keep']).default('drop');
+/** Reproduce TF-Addons / ST masked reductions: keep anchors lacking a positive/negative, TF's tie semantics. */
+const tfMasked = z.boolean().default(false);
 
 /** A miner by registry name, with its options; the margin comes from the loss options. */
 export const MinerSpecSchema = z.discriminatedUnion('name', [
@@ -28,14 +29,14 @@ export const MinerSpecSchema = z.discriminatedUnion('name', [
     fallback: z.enum(['hardest', 'easiest', 'skip']).default('hardest'),
     /** Apply the upper bound d_an < d_ap + margin (FaceNet). `false`: TF-Addons / ST. */
     bounded: z.boolean().default(true),
-    incomplete,
+    tfMasked,
   }).strict(),
   z.object({ name: z.literal('hard-negative') }).strict(),
   z.object({
     name: z.literal('batch-hard'),
     positive: z.enum(['hardest', 'easiest']).default('hardest'),
     negative: z.enum(['hardest', 'semi-hard']).default('hardest'),
-    incomplete,
+    tfMasked,
   }).strict(),
   z.object({ name: z.literal('batch-all') }).strict(),
   z.object({ name: z.literal('random') }).strict(),

@@ -26,8 +26,8 @@ export interface LossCommandOptions {
   readonly negative?: string;
   /** threshold: all (default) | hard | semihard | easy. */
   readonly type?: string;
-  /** drop (default) | keep (ST / TF-Addons). */
-  readonly incomplete?: string;
+  /** semi-hard, batch-hard: TF-Addons / ST masked reductions (default false). */
+  readonly tfMasked?: boolean;
   /** mean | avg-non-zero (default) | sum. */
   readonly reducer?: string;
   /** margin (default) | soft-margin. */
@@ -139,7 +139,7 @@ export function runLossCommand(opts: LossCommandOptions): Record<string, unknown
   if (opts.positive !== undefined) miner.positive = opts.positive;
   if (opts.negative !== undefined) miner.negative = opts.negative;
   if (opts.type !== undefined) miner.type = opts.type;
-  if (opts.incomplete !== undefined) miner.incomplete = opts.incomplete;
+  if (opts.tfMasked !== undefined) miner.tfMasked = opts.tfMasked;
   const options = {
     ...base,
     miner,
@@ -197,7 +197,7 @@ export function registerMetricCommands(program: Command): Command {
     .addOption(new Option('--positive <kind>', 'batch-hard positive').choices(['hardest', 'easiest']))
     .addOption(new Option('--negative <kind>', 'batch-hard negative').choices(['hardest', 'semi-hard']))
     .addOption(new Option('--type <kind>', 'threshold miner type').choices(['all', 'hard', 'semihard', 'easy']))
-    .addOption(new Option('--incomplete <policy>', 'anchors lacking a positive/negative').choices(['drop', 'keep']))
+    .option('--tf-masked <bool>', 'semi-hard / batch-hard: TF-Addons / ST masked reductions (keep incomplete anchors, TF tie rules)', parseBool)
     .addOption(new Option('--reducer <name>', 'reducer').choices(['mean', 'avg-non-zero', 'sum']))
     .addOption(new Option('--loss <name>', 'per-triplet loss').choices(['margin', 'soft-margin']))
     .addOption(new Option('--empty-batch <value>', 'loss of a batch with nothing to average').choices(['zero', 'nan']))

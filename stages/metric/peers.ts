@@ -25,12 +25,12 @@ export const PEER_RECIPES: Readonly<Record<PeerName, PeerRecipe>> = {
   },
   st_batch_hard: {
     peer: 'ST BatchHardTripletLoss',
-    options: { miner: { name: 'batch-hard', incomplete: 'keep' }, loss: 'margin', reducer: 'mean', hingeGradient: 1 },
+    options: { miner: { name: 'batch-hard', tfMasked: true }, loss: 'margin', reducer: 'mean', hingeGradient: 1 },
   },
   st_batch_semi_hard: {
     peer: 'ST BatchSemiHardTripletLoss (TF-Addons triplet_semihard_loss)',
     options: {
-      miner: { name: 'semi-hard', bounded: false, fallback: 'easiest', incomplete: 'keep' },
+      miner: { name: 'semi-hard', bounded: false, fallback: 'easiest', tfMasked: true },
       loss: 'margin',
       reducer: 'mean',
       emptyBatch: 'nan',
@@ -39,7 +39,7 @@ export const PEER_RECIPES: Readonly<Record<PeerName, PeerRecipe>> = {
   },
   st_batch_hard_soft_margin: {
     peer: 'ST BatchHardSoftMarginTripletLoss',
-    options: { miner: { name: 'batch-hard', incomplete: 'keep' }, loss: 'soft-margin', reducer: 'mean' },
+    options: { miner: { name: 'batch-hard', tfMasked: true }, loss: 'soft-margin', reducer: 'mean' },
   },
   pml_triplet_all_no_miner: {
     peer: 'PML TripletMarginLoss, no miner',

@@ -1,5 +1,5 @@
 import { TripletBuilder } from '../triplets.js';
-import { argMaxOf, argMinOf, nearestBeyond, rowArgMax, RowSplit, type IncompleteAnchors, type Miner } from './miner.js';
+import { argMaxOf, argMinOf, nearestBeyond, rowArgMax, RowSplit, tfMaskedNearestNegative, type Miner } from './miner.js';
 
 /** Options of the batch-hard miner. */
 export interface BatchHardMinerOptions {
@@ -11,11 +11,12 @@ export interface BatchHardMinerOptions {
    */
   readonly negative?: 'hardest' | 'semi-hard';
   /**
-   * Anchors lacking a positive or negative: `drop` (default, counted) or `keep` (sentence-transformers
-   * BatchHardTripletLoss: missing positive -> the anchor itself, d_ap = 0; missing negative -> the farthest item of
-   * the row, d_an = row maximum).
+   * Reproduce sentence-transformers BatchHardTripletLoss's masked reductions (default false): every anchor is kept;
+   * a missing positive is the anchor itself (d_ap = 0), a missing negative is the row maximum, and a tie of the
+   * nearest negative with the row maximum resolves as ST's `min(d + max * (1 - mask))` does. Such triplets are not
+   * valid triplets; use it only to reproduce ST.
    */
-  readonly incomplete?: IncompleteAnchors;
+  readonly tfMasked?: boolean;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface BatchHardMinerOptions {
  * the nearest negative; one triplet per anchor. Ties go to the lowest index. Matches PML BatchHardMiner.
  */
 export function batchHardMiner(opts: BatchHardMinerOptions = {}): Miner {
-  const { positive = 'hardest', negative = 'hardest', incomplete = 'drop' } = opts;
+  const { positive = 'hardest', negative = 'hardest', tfMasked = false } = opts;
   return {
     name: 'batch-hard',
     mine(d, labels) {
@@ -38,12 +39,14 @@ export function batchHardMiner(opts: BatchHardMinerOptions = {}): Miner {
           ? argMaxOf(far, row, rs.positives, rs.numPositives)
           : argMinOf(far, row, rs.positives, rs.numPositives);
         let n = -1;
-        if (negative === 'hardest') n = argMinOf(far, row, rs.negatives, rs.numNegatives);
+        if (negative === 'hardest') {
+          n = tfMasked && rs.numNegatives > 0 ? tfMaskedNearestNegative(far, b, a, labels) : argMinOf(far, row, rs.negatives, rs.numNegatives);
+        }
         else if (p >= 0) n = nearestBeyond(far, row, rs.negatives, rs.numNegatives, far[row + p] as number);
         if (p < 0) out.count('anchors_without_positive');
         else if (n < 0) out.count(rs.numNegatives === 0 ? 'anchors_without_negative' : 'anchors_without_semi_hard_negative');
         if (p < 0 || n < 0) {
-          if (incomplete === 'drop') continue;
+          if (!tfMasked) continue;
           if (p < 0) p = a;
           if (n < 0) n = rowArgMax(far, b, a);
         }

@@ -13,7 +13,7 @@ export { hardNegativeMiner } from './hard-negative-miner.js';
 export { randomMiner, type RandomMinerOptions } from './random-miner.js';
 export { semiHardMiner, type SemiHardFallback, type SemiHardMinerOptions } from './semi-hard-miner.js';
 export { thresholdMiner, type ThresholdMinerOptions, type ThresholdType } from './threshold-miner.js';
-export type { IncompleteAnchors, Miner } from './miner.js';
+export type { Miner } from './miner.js';
 
 /** What miners may need besides their options. */
 export interface MinerDeps {
@@ -27,11 +27,11 @@ export interface MinerDeps {
 export function makeMiner(spec: MinerSpec, { margin = 0.2, rng }: MinerDeps = {}): Miner {
   switch (spec.name) {
     case 'semi-hard':
-      return semiHardMiner({ margin, fallback: spec.fallback, bounded: spec.bounded, incomplete: spec.incomplete });
+      return semiHardMiner({ margin, fallback: spec.fallback, bounded: spec.bounded, tfMasked: spec.tfMasked });
     case 'hard-negative':
       return hardNegativeMiner();
     case 'batch-hard':
-      return batchHardMiner({ positive: spec.positive, negative: spec.negative, incomplete: spec.incomplete });
+      return batchHardMiner({ positive: spec.positive, negative: spec.negative, tfMasked: spec.tfMasked });
     case 'batch-all':
       return batchAllMiner();
     case 'random':

@@ -1,5 +1,7 @@
 import { TripletBuilder } from '../triplets.js';
-import { argMaxOf, argMinOf, nearestBeyond, RowSplit, type IncompleteAnchors, type Miner } from './miner.js';
+import {
+  argMaxOf, argMinOf, nearestBeyond, rowArgMin, RowSplit, tfMaskedFarthestNegative, tfMaskedNearestBeyond, type Miner,
+} from './miner.js';
 
 /** What a semi-hard miner does with an anchor-positive pair that has no semi-hard negative. */
 export type SemiHardFallback = 'hardest' | 'easiest' | 'skip';
@@ -19,10 +21,12 @@ export interface SemiHardMinerOptions {
    */
   readonly fallback?: SemiHardFallback;
   /**
-   * Anchors lacking a negative: `drop` (default, counted) or `keep` (TF-Addons / ST: the negative is the anchor
-   * itself, d_an = 0, TF's masked maximum of an empty set). Anchors without a positive have no pair either way.
+   * Reproduce TF-Addons `triplet_semihard_loss` / ST BatchSemiHardTripletLoss's masked reductions (default false):
+   * anchors without a negative are kept with d_an = the row minimum (TF's masked maximum of an empty set), and
+   * nearest/farthest negatives tied with the row's maximum/minimum resolve as TF's `_masked_minimum` /
+   * `_masked_maximum` do. Use it only to reproduce those libraries.
    */
-  readonly incomplete?: IncompleteAnchors;
+  readonly tfMasked?: boolean;
 }
 
 /**
@@ -31,7 +35,7 @@ export interface SemiHardMinerOptions {
  * Cost per anchor O(P·N) for few positives, else O(N log N + P log N) with the negatives sorted once.
  */
 export function semiHardMiner(opts: SemiHardMinerOptions = {}): Miner {
-  const { margin = 0.2, bounded = true, fallback = 'hardest', incomplete = 'drop' } = opts;
+  const { margin = 0.2, bounded = true, fallback = 'hardest', tfMasked = false } = opts;
   return {
     name: 'semi-hard',
     mine(d, labels) {
@@ -48,14 +52,17 @@ export function semiHardMiner(opts: SemiHardMinerOptions = {}): Miner {
         if (np === 0) { out.count('anchors_without_positive'); continue; }
         if (nn === 0) {
           out.count('anchors_without_negative');
-          if (incomplete === 'keep') for (let k = 0; k < np; k++) out.push(a, rs.positives[k] as number, a);
+          if (tfMasked) {
+            const n = rowArgMin(far, b, a);
+            for (let k = 0; k < np; k++) out.push(a, rs.positives[k] as number, n);
+          }
           continue;
         }
         const row = a * b;
         let hardest = -1;
         let easiest = -1;
         // sort only when the per-pair scans would cost more than sorting the negatives once
-        const useSort = np > 2 * Math.log2(nn + 1) + 4;
+        const useSort = !tfMasked && np > 2 * Math.log2(nn + 1) + 4;
         if (useSort) {
           const neg = rs.negatives.subarray(0, nn);
           sorted.set(neg);
@@ -77,7 +84,8 @@ export function semiHardMiner(opts: SemiHardMinerOptions = {}): Miner {
               else lo = mid + 1;
             }
             n = lo < nn ? (sorted[lo] as number) : -1;
-          } else n = nearestBeyond(far, row, rs.negatives, nn, dap);
+          } else if (tfMasked) n = tfMaskedNearestBeyond(far, b, a, labels, dap);
+          else n = nearestBeyond(far, row, rs.negatives, nn, dap);
           if (n >= 0 && (!bounded || (far[row + n] as number) - dap < margin)) {
             out.push(a, p, n);
             continue;
@@ -88,7 +96,7 @@ export function semiHardMiner(opts: SemiHardMinerOptions = {}): Miner {
             if (hardest < 0) hardest = argMinOf(far, row, rs.negatives, nn);
             out.push(a, p, hardest);
           } else {
-            if (easiest < 0) easiest = argMaxOf(far, row, rs.negatives, nn);
+            if (easiest < 0) easiest = tfMasked ? tfMaskedFarthestNegative(far, b, a, labels) : argMaxOf(far, row, rs.negatives, nn);
             out.push(a, p, easiest);
           }
         }
