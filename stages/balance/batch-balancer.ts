@@ -663,6 +663,7 @@ export class BatchBalancer {
     let waitMax = 0;
     let pos = 0;
     const reuse = this.options.shortage === 'reuse';
+    const usedByGroup: TokenizedDoc[][] = [];
     for (let g = 0; g < groups.length; g++) {
       const c = groups[g] as ClassPool;
       const fresh = Math.min(K, waiting(c));
@@ -686,8 +687,10 @@ export class BatchBalancer {
         docs[pos] = d; labels[pos] = c.label; ids[pos] = d.id; classIndex[pos] = g; pos++;
       }
       c.served += K;
-      if (reuse) this.remember(c, used);
+      usedByGroup.push(used);
     }
+    // remembered only once every top-up is taken: remembering may drop another class's reuse store
+    if (reuse) groups.forEach((c, g) => this.remember(c, usedByGroup[g] as TokenizedDoc[]));
     const phase = this.phase;
     const full = groups.length === phase.classesPerBatch;
     const batch: Batch = {
