@@ -15,7 +15,7 @@ export interface ReadShardsOptions {
   readonly format?: 'auto' | ShardFormat;
   /** Shuffle the order of shards with the run seed. Default true. */
   readonly shuffleShards?: boolean;
-  /** Shards open at once; the next block comes from a seeded-random open shard. Default 4; 1 reads shards one after another. */
+  /** Shards open at once; each record comes from a seeded-random open shard. Default 4; 1 reads shards one after another. */
   readonly interleave?: number;
   /** JSONL lines per block (the unit of interleaving). Default 1024. */
   readonly blockLines?: number;
@@ -28,8 +28,8 @@ export interface ReadShardsOptions {
 }
 
 /**
- * Source of raw records from JSONL and parquet shards: seeded shard order, seeded interleaving of
- * `interleave` open shards block by block, never a whole file in memory. Counts `read.records`,
+ * Source of raw records from JSONL and parquet shards: seeded shard order, seeded record-by-record interleaving
+ * of `interleave` open shards (each read a block at a time), never a whole file in memory. Counts `read.records`,
  * `read.bytes`, `read.files`, `read.bad_files`. Use: `readShards(ctx, { inputs: ['data/*.parquet'] })`.
  */
 export function readShards(ctx: RunContext, opts: ReadShardsOptions): Source<RawRecord> & { readonly shards: Shard[] } {
@@ -64,31 +64,41 @@ export function readShards(ctx: RunContext, opts: ReadShardsOptions): Source<Raw
     }
   }
 
+  interface OpenShard { readonly blocks: AsyncGenerator<RawBlock>; records: RawBlock['records']; next: number }
+
   async function* records(order: Shard[], rng: Rng): AsyncGenerator<RawRecord> {
     const pending = [...order];
-    const open: AsyncGenerator<RawBlock>[] = [];
+    const open: OpenShard[] = [];
     const limit = opts.limit ?? Infinity;
     let emitted = 0;
     try {
       while ((pending.length > 0 || open.length > 0) && emitted < limit) {
-        while (open.length < interleave && pending.length > 0) open.push(blocksOf(pending.shift() as Shard));
+        while (open.length < interleave && pending.length > 0) {
+          open.push({ blocks: blocksOf(pending.shift() as Shard), records: [], next: 0 });
+        }
         if (ctx.signal.aborted) return;
+        // record-level interleaving: each record comes from a seeded-random open shard, so even
+        // class-sorted shards mix before the shuffle window (memory: interleave × one block)
         const k = open.length === 1 ? 0 : rng.int(open.length);
-        const r = await (open[k] as AsyncGenerator<RawBlock>).next();
-        if (r.done) {
-          open.splice(k, 1);
-          continue;
+        const sh = open[k] as OpenShard;
+        if (sh.next >= sh.records.length) {
+          const r = await sh.blocks.next();
+          if (r.done) {
+            open.splice(k, 1);
+            continue;
+          }
+          scope.count('bytes', r.value.fileBytes);
+          sh.records = r.value.records;
+          sh.next = 0;
+          if (sh.records.length === 0) continue;
         }
-        scope.count('bytes', r.value.fileBytes);
-        for (const rec of r.value.records) {
-          if (emitted >= limit) break;
-          emitted++;
-          scope.count('records');
-          yield rec;
-        }
+        const rec = sh.records[sh.next++] as RawRecord;
+        emitted++;
+        scope.count('records');
+        yield rec;
       }
     } finally {
-      await Promise.all(open.map((g) => g.return(undefined)));
+      await Promise.all(open.map((o) => o.blocks.return(undefined)));
     }
   }
 
