@@ -1,6 +1,6 @@
 import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
-import { FatalError, RecordError } from '../pipeline/errors.js';
+import { FatalError } from '../pipeline/errors.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
 import type { Batch } from '../schemas/batch.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
@@ -49,13 +49,22 @@ export function balanceBatches(ctx: RunContext, opts: BalanceBatchesOptions): Ba
     reject: (doc, reason, message) => {
       // the token ids stay out of the quarantine file for records that were fine but could not be batched
       const record = reason === 'missing_label' ? doc : { id: doc.id, label: doc.label, tokens: doc.ids.length };
-      scope.quarantine(new RecordError(reason, doc.id, message, { record }), record);
+      // the entry scope.quarantine() would write, without building an Error (and its stack) per overflowing record
+      ctx.quarantine.add({ stage: NAME, reason, recordId: doc.id, message, record });
+      // the `balance-batches.<reason>` counter is brought up to date by publish()
     },
     warn: (message) => scope.logger.warn({ stage: NAME }, message),
   });
   let published: BalanceProgress = balancer.progress();
+  const publishedReasons = new Map<string, number>();
   const publish = (): void => {
     const now = balancer.progress();
+    if (now.quarantinedTotal !== published.quarantinedTotal) {
+      for (const [reason, n] of balancer.quarantinedByReason()) {
+        scope.count(reason, n - (publishedReasons.get(reason) ?? 0));
+        publishedReasons.set(reason, n);
+      }
+    }
     const delta = (k: keyof BalanceProgress) => now[k] - published[k];
     scope.count('batches', delta('batches'));
     scope.count('short_batches', delta('shortBatches'));
@@ -68,6 +77,7 @@ export function balanceBatches(ctx: RunContext, opts: BalanceBatchesOptions): Ba
     published = now;
   };
   let running = false;
+  let sincePublish = 0;
   const stage = (s: Stream<TokenizedDoc>): Stream<Batch> => {
     let started = false;
     return s.consume<Batch>((err, x, push, next) => {
@@ -97,10 +107,12 @@ export function balanceBatches(ctx: RunContext, opts: BalanceBatchesOptions): Ba
         return;
       }
       const b = balancer.push(x as TokenizedDoc);
-      if (b) {
+      // counters are brought up to date per batch, and every 4,096 records while no batch comes
+      if (b || (++sincePublish & 4095) === 0) {
         publish();
-        push(null, b);
+        sincePublish = 0;
       }
+      if (b) push(null, b);
       next();
     });
   };

@@ -140,12 +140,80 @@ export interface BalancerState {
   readonly counts: Readonly<Record<string, number>>;
 }
 
+/** A class's waiting records, oldest first, with their arrival numbers: a ring that grows by doubling, never shrinks. */
+class ClassQueue {
+  private docs: (TokenizedDoc | undefined)[] = [];
+  private seqs = new Float64Array(0);
+  private head = 0;
+  private mask = -1;
+  size = 0;
+
+  push(doc: TokenizedDoc, seq: number): void {
+    if (this.size === this.docs.length) this.grow();
+    const i = (this.head + this.size) & this.mask;
+    this.docs[i] = doc;
+    this.seqs[i] = seq;
+    this.size++;
+  }
+
+  /** Removes and returns the oldest record. */
+  shift(): TokenizedDoc {
+    const doc = this.docs[this.head] as TokenizedDoc;
+    // cleared so a record that left is not kept alive by its slot
+    this.docs[this.head] = undefined;
+    this.head = (this.head + 1) & this.mask;
+    this.size--;
+    return doc;
+  }
+
+  /** The i-th oldest record. */
+  at(i: number): TokenizedDoc {
+    return this.docs[(this.head + i) & this.mask] as TokenizedDoc;
+  }
+
+  /** Arrival number of the i-th oldest record. */
+  seqAt(i: number): number {
+    return this.seqs[(this.head + i) & this.mask] as number;
+  }
+
+  /** Arrival number of the oldest record (the queue must not be empty). */
+  headSeq(): number {
+    return this.seqs[this.head] as number;
+  }
+
+  /** Position of the record that arrived as `seq`, or -1. */
+  indexOfSeq(seq: number): number {
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const q = this.seqAt(mid);
+      if (q === seq) return mid;
+      if (q < seq) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private grow(): void {
+    const cap = Math.max(4, this.docs.length * 2);
+    const docs = new Array<TokenizedDoc | undefined>(cap);
+    const seqs = new Float64Array(cap);
+    for (let i = 0; i < this.size; i++) {
+      docs[i] = this.at(i);
+      seqs[i] = this.seqAt(i);
+    }
+    this.docs = docs;
+    this.seqs = seqs;
+    this.head = 0;
+    this.mask = cap - 1;
+  }
+}
+
 interface ClassPool {
   readonly idx: number;
   readonly label: string;
-  docs: TokenizedDoc[];
-  seqs: number[];
-  head: number;
+  readonly q: ClassQueue;
   /** Position in the ready array, -1 when fewer than K records wait. */
   readyPos: number;
   /** Records of this class placed in batches. */
@@ -302,7 +370,7 @@ export class BatchBalancer {
     this.readSinceBatch++;
     let cls = this.byLabel.get(doc.label);
     if (!cls) {
-      cls = { idx: this.classes.length, label: doc.label, docs: [], seqs: [], head: 0, readyPos: -1, served: 0, recent: [] };
+      cls = { idx: this.classes.length, label: doc.label, q: new ClassQueue(), readyPos: -1, served: 0, recent: [] };
       this.classes.push(cls);
       this.byLabel.set(doc.label, cls);
     }
@@ -311,7 +379,7 @@ export class BatchBalancer {
       batch = this.takeFull(cls);
       if (!batch && this.classesWaiting < this.phase.classesPerBatch) batch = this.takeShort(cls);
       if (!batch) {
-        this.warnOnce('class', `${NAME}: class "${cls.label}" already has ${this.options.maxPerClass} records waiting (maxPerClass) and no batch could take it; its oldest records are quarantined as pool_overflow. The class arrives faster than batches use it (K = ${this.phase.samplesPerClass} per batch): raise samplesPerClass or maxPerClass, or downsample it upstream.`);
+        this.warnOnce('class', () => `${NAME}: class "${cls.label}" already has ${this.options.maxPerClass} records waiting (maxPerClass) and no batch could take it; its oldest records are quarantined as pool_overflow. The class arrives faster than batches use it (K = ${this.phase.samplesPerClass} per batch): raise samplesPerClass or maxPerClass, or downsample it upstream.`);
         this.evictHead(cls, `${NAME}: class "${cls.label}" held maxPerClass = ${this.options.maxPerClass} records and no batch could take one; evicted its oldest`);
       }
     } else if (this.total >= this.options.poolCapacity) {
@@ -322,7 +390,7 @@ export class BatchBalancer {
     if (!batch && (this.total >= this.options.poolCapacity || this.readSinceBatch >= this.options.maxWaitRecords)) {
       batch = this.takeFull() ?? this.takeShort();
       if (!batch && this.total >= this.options.poolCapacity) {
-        this.warnOnce('full', `${NAME}: pool full (${this.total} records, ${this.classesWaiting} classes waiting) with ${this.ready.length} classes ready of ${this.phase.classesPerBatch} needed (shortage policy '${this.options.shortage}'); the longest-waiting records are quarantined as pool_overflow. Lower classesPerBatch/samplesPerClass, raise poolCapacity, or use shortage 'fewer-classes'.`);
+        this.warnOnce('full', () => `${NAME}: pool full (${this.total} records, ${this.classesWaiting} classes waiting) with ${this.ready.length} classes ready of ${this.phase.classesPerBatch} needed (shortage policy '${this.options.shortage}'); the longest-waiting records are quarantined as pool_overflow. Lower classesPerBatch/samplesPerClass, raise poolCapacity, or use shortage 'fewer-classes'.`);
       }
     }
     return batch;
@@ -342,7 +410,7 @@ export class BatchBalancer {
       this.carriedIds = new Set();
     } else {
       const ids = new Set<string>();
-      for (const c of this.classes) for (let i = c.head; i < c.docs.length; i++) ids.add((c.docs[i] as TokenizedDoc).id);
+      for (const c of this.classes) for (let i = 0; i < c.q.size; i++) ids.add(c.q.at(i).id);
       this.carriedIds = ids;
     }
     this.counts.carried = this.total;
@@ -363,13 +431,18 @@ export class BatchBalancer {
   /** The records waiting in the pools now (after `endEpoch` under `carry`: the carried ones), in arrival order. */
   waitingRecords(): TokenizedDoc[] {
     const out: TokenizedDoc[] = [];
-    this.forEachWaiting((c, i) => out.push(c.docs[i] as TokenizedDoc));
+    this.forEachWaiting((c, i) => out.push(c.q.at(i)));
     return out;
   }
 
   /** The running totals, without the per-class scan of `stats()` (cheap enough to call per batch). */
   progress(): BalanceProgress {
     return { ...this.counts, poolRecords: this.total };
+  }
+
+  /** Records quarantined so far, by reason (live view; do not modify). */
+  quarantinedByReason(): ReadonlyMap<string, number> {
+    return this.quarantined;
   }
 
   /** Overall figures so far (scans the classes once). */
@@ -390,7 +463,7 @@ export class BatchBalancer {
       classesNeverServed: this.classes.length - served,
       neverServedSample: neverServed,
       slowestClass: this.slowestClass,
-      oldestWaitingRecords: stalest ? this.seq - (stalest.seqs[stalest.head] as number) : 0,
+      oldestWaitingRecords: stalest ? this.seq - stalest.q.headSeq() : 0,
     };
   }
 
@@ -406,8 +479,8 @@ export class BatchBalancer {
       rng: this.rng.state(),
       classes: this.classes.map((c) => ({
         label: c.label,
-        ids: c.docs.slice(c.head).map((d) => d.id),
-        seqs: c.seqs.slice(c.head),
+        ids: Array.from({ length: c.q.size }, (_x, i) => c.q.at(i).id),
+        seqs: Array.from({ length: c.q.size }, (_x, i) => c.q.seqAt(i)),
         recent: c.recent.map((d) => d.id),
         served: c.served,
       })),
@@ -434,14 +507,14 @@ export class BatchBalancer {
     const arrivals: [number, number][] = [];
     for (const s of state.classes) {
       const c: ClassPool = {
-        idx: b.classes.length, label: s.label, docs: s.ids.map(lookup), seqs: [...s.seqs], head: 0, readyPos: -1,
-        served: s.served, recent: s.recent.map(lookup),
+        idx: b.classes.length, label: s.label, q: new ClassQueue(), readyPos: -1, served: s.served, recent: s.recent.map(lookup),
       };
+      s.ids.forEach((id, i) => c.q.push(lookup(id), s.seqs[i] as number));
       b.classes.push(c);
       b.byLabel.set(c.label, c);
-      b.total += c.docs.length;
-      if (c.docs.length > 0) b.classesWaiting++;
-      for (const q of c.seqs) arrivals.push([q, c.idx]);
+      b.total += c.q.size;
+      if (c.q.size > 0) b.classesWaiting++;
+      for (const q of s.seqs) arrivals.push([q, c.idx]);
       b.recentTotal += c.recent.length;
     }
     for (const i of state.recentOrder) b.recentOrder.set(i, b.classes[i] as ClassPool);
@@ -461,30 +534,20 @@ export class BatchBalancer {
 
   private add(c: ClassPool, doc: TokenizedDoc): void {
     if (waiting(c) === 0) this.classesWaiting++;
-    c.docs.push(doc);
-    c.seqs.push(this.seq);
+    c.q.push(doc, this.seq);
     this.fifoCls.push(c.idx);
     this.fifoSeq.push(this.seq);
     this.total++;
+    this.compactFifo();
     if (this.total > this.counts.maxPoolRecords) this.counts.maxPoolRecords = this.total;
     if (c.readyPos < 0 && waiting(c) >= this.phase.samplesPerClass) this.markReady(c);
   }
 
   /** Removes and returns the oldest waiting record of `c`. */
   private shift(c: ClassPool): TokenizedDoc {
-    const doc = c.docs[c.head] as TokenizedDoc;
-    c.head++;
+    const doc = c.q.shift();
     this.total--;
-    if (c.head === c.docs.length) {
-      c.docs = [];
-      c.seqs = [];
-      c.head = 0;
-      this.classesWaiting--;
-    } else if (c.head >= 64 && c.head * 2 >= c.docs.length) {
-      c.docs = c.docs.slice(c.head);
-      c.seqs = c.seqs.slice(c.head);
-      c.head = 0;
-    }
+    if (c.q.size === 0) this.classesWaiting--;
     if (c.readyPos >= 0 && waiting(c) < this.phase.samplesPerClass) this.unmarkReady(c);
     return doc;
   }
@@ -518,16 +581,8 @@ export class BatchBalancer {
     for (let i = this.fifoHead; i < this.fifoCls.length; i++) {
       const c = this.classes[this.fifoCls[i] as number] as ClassPool;
       const q = this.fifoSeq[i] as number;
-      if (waiting(c) === 0 || q < (c.seqs[c.head] as number)) continue;
-      // seqs are increasing within a class; position = head + (number of its seqs below q)
-      let lo = c.head;
-      let hi = c.seqs.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if ((c.seqs[mid] as number) < q) lo = mid + 1;
-        else hi = mid;
-      }
-      f(c, lo);
+      if (c.q.size === 0 || q < c.q.headSeq()) continue;
+      f(c, c.q.indexOfSeq(q));
     }
   }
 
@@ -535,27 +590,28 @@ export class BatchBalancer {
   private stalest(): ClassPool | undefined {
     while (this.fifoHead < this.fifoCls.length) {
       const c = this.classes[this.fifoCls[this.fifoHead] as number] as ClassPool;
-      if (waiting(c) > 0 && (this.fifoSeq[this.fifoHead] as number) >= (c.seqs[c.head] as number)) return c;
+      if (c.q.size > 0 && (this.fifoSeq[this.fifoHead] as number) >= c.q.headSeq()) return c;
       this.fifoHead++;
     }
     return undefined;
   }
 
+  /** Drops dead arrival entries in place once they outnumber the live ones, so the order index stays O(poolCapacity). */
   private compactFifo(): void {
-    const live = this.fifoCls.length - this.fifoHead;
-    if (live <= 2 * this.total + 1024) return;
-    const cls: number[] = [];
-    const seqs: number[] = [];
-    for (let i = this.fifoHead; i < this.fifoCls.length; i++) {
+    const len = this.fifoCls.length;
+    if (len - this.fifoHead <= 2 * this.total + 1024) return;
+    let w = 0;
+    for (let i = this.fifoHead; i < len; i++) {
       const c = this.classes[this.fifoCls[i] as number] as ClassPool;
       const q = this.fifoSeq[i] as number;
-      if (waiting(c) > 0 && q >= (c.seqs[c.head] as number)) {
-        cls.push(c.idx);
-        seqs.push(q);
+      if (c.q.size > 0 && q >= c.q.headSeq()) {
+        this.fifoCls[w] = c.idx;
+        this.fifoSeq[w] = q;
+        w++;
       }
     }
-    this.fifoCls = cls;
-    this.fifoSeq = seqs;
+    this.fifoCls.length = w;
+    this.fifoSeq.length = w;
     this.fifoHead = 0;
   }
 
@@ -600,13 +656,13 @@ export class BatchBalancer {
         if (w > 0 && w < K && c.recent.length >= K - w) candidates.push(c);
       }
       // longest-waiting classes first: reuse exists to serve the rare ones
-      candidates.sort((a, b) => (a.seqs[a.head] as number) - (b.seqs[b.head] as number));
+      candidates.sort((a, b) => a.q.headSeq() - b.q.headSeq());
       topUps.push(...candidates.slice(0, P - this.ready.length));
       if (topUps.length === 0) this.reuseRetrySeq = this.seq + P * K;
     }
     if (this.ready.length + topUps.length < Math.min(minClassesPerBatch, P)) {
       if (this.classes.length > 0 && this.ready.length > 0) {
-        this.warnOnce('few', `${NAME}: only ${this.ready.length} class(es) ready with ${K}+ records and ${this.classesWaiting} waiting at all; a batch needs ${P} (at least ${minClassesPerBatch} for a short one). Is the corpus single-class, or K larger than its classes?`);
+        this.warnOnce('few', () => `${NAME}: only ${this.ready.length} class(es) ready with ${K}+ records and ${this.classesWaiting} waiting at all; a batch needs ${P} (at least ${minClassesPerBatch} for a short one). Is the corpus single-class, or K larger than its classes?`);
       }
       return undefined;
     }
@@ -676,7 +732,7 @@ export class BatchBalancer {
       reused += fromRecent;
       const used: TokenizedDoc[] = [];
       for (let i = 0; i < fresh; i++) {
-        const wait = this.seq - (c.seqs[c.head] as number);
+        const wait = this.seq - c.q.headSeq();
         if (wait > waitMax) waitMax = wait;
         if (wait > this.counts.waitRecordsMax) {
           this.counts.waitRecordsMax = wait;
@@ -716,7 +772,6 @@ export class BatchBalancer {
       this.phase = next;
       if (kChanged) this.rebuildReady();
     }
-    this.compactFifo();
     return batch;
   }
 
@@ -737,13 +792,13 @@ export class BatchBalancer {
     }
   }
 
-  private warnOnce(key: string, message: string): void {
+  private warnOnce(key: string, message: () => string): void {
     if (this.warned.has(key)) return;
     this.warned.add(key);
-    this.events.warn?.(message);
+    this.events.warn?.(message());
   }
 }
 
 function waiting(c: ClassPool): number {
-  return c.docs.length - c.head;
+  return c.q.size;
 }
