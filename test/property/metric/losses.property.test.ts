@@ -13,6 +13,19 @@ const batchArb = fc
     d: fc.constant(d),
   }));
 
+/** Classes around orthogonal centres with small noise, so every gap is usually positive. */
+const separatedArb = fc
+  .record({ b: fc.integer({ min: 2, max: 10 }), classes: fc.integer({ min: 1, max: 4 }) })
+  .chain(({ b, classes }) => fc.record({
+    noise: fc.array(fc.double({ min: -0.05, max: 0.05, noNaN: true }), { minLength: b * 4, maxLength: b * 4 }),
+    labels: fc.array(fc.integer({ min: 0, max: classes - 1 }), { minLength: b, maxLength: b }),
+    b: fc.constant(b),
+  }))
+  .map(({ noise, labels, b }) => ({
+    x: noise.map((v, k) => v + (Math.floor(k / 4) < b && k % 4 === labels[Math.floor(k / 4)] ? 1 : 0)),
+    labels, b, d: 4,
+  }));
+
 const minerArb = fc.constantFrom<MinerSpecInput>(
   { name: 'semi-hard' }, { name: 'semi-hard', fallback: 'easiest' }, { name: 'semi-hard', fallback: 'skip' },
   { name: 'hard-negative' }, { name: 'batch-hard' }, { name: 'batch-all' },
@@ -35,7 +48,7 @@ describe('triplet loss properties', () => {
       for (const g of r.grad as Float64Array) expect(Number.isFinite(g)).toBe(true);
     });
 
-  it.prop([batchArb, minerArb, settingsArb], { numRuns: 120 })(
+  it.prop([separatedArb, minerArb, settingsArb], { numRuns: 120 })(
     'the margin loss is 0 (and its gradient 0) when every gap exceeds the margin', ({ x, labels, b, d }, miner, s) => {
       const data = Float64Array.from(x);
       const probe = tripletLoss({ ...s, miner: { name: 'batch-all' } }).compute({ data, rows: b, cols: d }, labels, { grad: false });
