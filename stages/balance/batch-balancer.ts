@@ -661,7 +661,8 @@ export class BatchBalancer {
       if (topUps.length === 0) this.reuseRetrySeq = this.seq + P * K;
     }
     if (this.ready.length + topUps.length < Math.min(minClassesPerBatch, P)) {
-      if (this.classes.length > 0 && this.ready.length > 0) {
+      // at the end of an epoch a few stragglers are normal; mid-stream this means the configuration starves
+      if (!atEnd && this.ready.length > 0) {
         this.warnOnce('few', () => `${NAME}: only ${this.ready.length} class(es) ready with ${K}+ records and ${this.classesWaiting} waiting at all; a batch needs ${P} (at least ${minClassesPerBatch} for a short one). Is the corpus single-class, or K larger than its classes?`);
       }
       return undefined;

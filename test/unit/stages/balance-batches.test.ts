@@ -8,6 +8,8 @@ import { formatBatchSchedule, parseBatchSchedule, phaseAt } from '../../../schem
 import type { TokenizedDoc } from '../../../schemas/tokenized-doc.js';
 import { BatchBalancer, type BatchBalancerOptions } from '../../../stages/balance/batch-balancer.js';
 import { balanceBatches } from '../../../stages/balance-batches.js';
+import { runBatches, type BatchLine } from '../../../pipeline/batches.js';
+import { silentLogger } from '../../../pipeline/logger.js';
 import { collect, collectAll } from '../../helpers/collect.js';
 import { countingSource } from '../../helpers/jittered-source.js';
 import { stageContract } from '../../helpers/stage-contract.js';
@@ -315,5 +317,36 @@ describe('batch schedule', () => {
     expect(() => parseBatchSchedule('0:2x2,5:3x2,5:4x2')).toThrow(/schedule\[2\].fromStep: phase steps must increase \(step 5 follows step 5\)/);
     expect(() => parseBatchSchedule('0:0x4')).toThrow(/schedule\[0\]: P and K must be >= 1/);
     expect(() => parseBatchSchedule('0:2x2', '--schedule')).not.toThrow();
+  });
+});
+
+describe('tripletflow batches (runBatches)', () => {
+  const corpus = new URL('../../fixtures/small-corpus.jsonl', import.meta.url).pathname;
+  const runLines = async (extra: Record<string, unknown> = {}) => {
+    const lines: string[] = [];
+    const report = await runBatches(
+      { inputs: [corpus], workers: 0, progress: false, seed: 3, classesPerBatch: 4, samplesPerClass: 6, ...extra },
+      (l) => { lines.push(l); },
+      silentLogger(),
+    );
+    return { report, lines: lines.map((l) => JSON.parse(l) as BatchLine) };
+  };
+
+  it('writes one line per batch, the same for the same seed, and a summary that accounts for every record', async () => {
+    const a = await runLines();
+    expect(a.lines.length).toBe(a.report.batches);
+    expect(a.lines[0]).toEqual({ step: 0, phase: 0, shape: '4x6', ids: expect.any(Array), labels: expect.any(Array) });
+    expect(a.report.records).toBe(308);
+    expect(a.report.batched + a.report.carried + a.report.quarantined).toBe(a.report.records);
+    expect(a.report.maxPoolRecords).toBeLessThanOrEqual(16 * 24);
+    expect((await runLines()).lines).toEqual(a.lines);
+    expect((await runLines({ seed: 4 })).lines).not.toEqual(a.lines);
+  });
+
+  it('follows a schedule and reports leftovers as carried with atEpochEnd carry', async () => {
+    const r = await runLines({ classesPerBatch: undefined, samplesPerClass: undefined, schedule: '0:2x6,5:4x4', atEpochEnd: 'carry' });
+    expect(r.lines.slice(4, 6).map((l) => l.shape)).toEqual(['2x6', '4x4']);
+    expect(r.report.carried).toBeGreaterThan(0);
+    expect(r.report.batched + r.report.carried + r.report.quarantined).toBe(r.report.records);
   });
 });
