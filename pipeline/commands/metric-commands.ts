@@ -36,6 +36,8 @@ export interface LossCommandOptions {
   readonly emptyBatch?: string;
   /** euclidean (default) | cosine. */
   readonly distance?: string;
+  /** Slope of the margin loss exactly at its hinge: 0 (default, PML), 1 (ST batch-all/-hard), 0.5 (ST semi-hard). */
+  readonly hingeGradient?: number;
   /** Margin α in distance units; default: the case's, else 0.2. */
   readonly margin?: number;
   /** Squared Euclidean; default: the case's, else true. */
@@ -147,9 +149,11 @@ export function runLossCommand(opts: LossCommandOptions): Record<string, unknown
     ...(opts.reducer !== undefined && { reducer: opts.reducer }),
     ...(opts.emptyBatch !== undefined && { emptyBatch: opts.emptyBatch }),
     ...(opts.distance !== undefined && { distance: opts.distance }),
+    ...(opts.hingeGradient !== undefined && { hingeGradient: opts.hingeGradient }),
   } as TripletLossOptionsInput;
-  const r = tripletLoss(options, { rng: seeded(opts.seed ?? 0) }).compute(x, c.labels);
-  return { ...entry(r, x), distance: distanceRows(r), options: tripletLoss(options, { rng: () => 0 }).options };
+  const fn = tripletLoss(options, { rng: seeded(opts.seed ?? 0) });
+  const r = fn.compute(x, c.labels);
+  return { ...entry(r, x), distance: distanceRows(r), options: fn.options };
 }
 
 /** `tripletflow metrics`: `{precision_at_1, r_precision, mean_average_precision_at_r}` of an eval case. */
@@ -205,6 +209,7 @@ export function registerMetricCommands(program: Command): Command {
     .option('--margin <alpha>', 'margin α (distance units); default: the case\'s', parseNumber)
     .option('--squared <bool>', 'squared Euclidean; default: the case\'s', parseBool)
     .option('--normalize <bool>', 'L2-normalise first; default: the case\'s', parseBool)
+    .option('--hinge-gradient <slope>', 'margin-loss slope exactly at the hinge: 0 (PML), 1 (ST batch-all/-hard), 0.5 (ST semi-hard)', parseNumber)
     .option('--seed <n>', 'seed of the random miner', parseNumber)
     .action((o: LossCommandOptions) => {
       process.stdout.write(`${JSON.stringify(runLossCommand(o))}\n`);

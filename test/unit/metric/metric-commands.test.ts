@@ -36,6 +36,24 @@ describe('loss / metrics commands', () => {
     expect(out.numTriplets).toBe(12);
   });
 
+  it('the CLI flags of docs/metric-peers.md reproduce the --all entries', () => {
+    const input = join(fixtures, '019_edge_duplicate_rows_norm_sq.json');
+    const all = runLossCommand({ input, all: true }) as Record<string, { loss: number; grad: number[][] }>;
+    const rows: [string, Parameters<typeof runLossCommand>[0]][] = [
+      ['st_batch_semi_hard', { input, miner: 'semi-hard', bounded: false, fallback: 'easiest', tfMasked: true, reducer: 'mean', emptyBatch: 'nan', hingeGradient: 0.5 }],
+      ['st_batch_hard', { input, miner: 'batch-hard', tfMasked: true, reducer: 'mean', hingeGradient: 1 }],
+      ['st_batch_hard_soft_margin', { input, miner: 'batch-hard', tfMasked: true, loss: 'soft-margin', reducer: 'mean' }],
+      ['st_batch_all', { input, miner: 'batch-all', reducer: 'avg-non-zero', hingeGradient: 1 }],
+      ['pml_tmm_semihard', { input, miner: 'threshold', type: 'semihard', reducer: 'avg-non-zero' }],
+      ['pml_easy_pos_semihard_neg', { input, miner: 'batch-hard', positive: 'easiest', negative: 'semi-hard' }],
+    ];
+    for (const [peer, opts] of rows) {
+      const one = runLossCommand(opts) as { loss: number; grad: number[][] };
+      expect(one.loss, peer).toBe(all[peer]!.loss);
+      expect(one.grad, peer).toEqual(all[peer]!.grad);
+    }
+  });
+
   it('metrics prints the three retrieval metrics', () => {
     const out = runMetricsCommand({ input: join(fixtures, '025_eval_q_eq_r_5x8_d16_norm.json') });
     expect(out.precision_at_1).toBeCloseTo(0.975, 12);
