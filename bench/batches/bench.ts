@@ -1,6 +1,6 @@
 // Throughput and memory of balance-batches on a generated Zipf stream (no tokenizer).
 // Run: npx tsx bench/batches/bench.ts [--records 1000000] [--classes 10000] [--classes-per-batch 500]
-//        [--per-class 4] [--pool 32000] [--max-per-class N] [--head-share 0] [--choose uniform|weighted]
+//        [--per-class 4] [--pool 32000] [--max-per-class N] [--max-wait-records N] [--head-share 0] [--choose uniform|weighted]
 //        [--shortage fewer-classes|skip|reuse] [--tokens 32] [--seed 1] [--mode stage|core|source]
 // Prints one JSON line. `source` times the generator alone (the floor under the other modes); `shuffle` runs a
 // shuffle-window of the same size instead, for the cost of merely holding that many records.
@@ -25,6 +25,7 @@ const P = Number(arg('classes-per-batch', '500'));
 const K = Number(arg('per-class', '4'));
 const pool = Number(arg('pool', String(16 * P * K)));
 const maxPerClassArg = arg('max-per-class', '');
+const maxWaitArg = arg('max-wait-records', '');
 const headShare = Number(arg('head-share', '0'));
 const choose = arg('choose', 'uniform') as ClassChoice;
 const shortage = arg('shortage', 'fewer-classes') as ShortagePolicy;
@@ -39,6 +40,7 @@ const opts = {
   choose,
   shortage,
   ...(maxPerClassArg ? { maxPerClass: Number(maxPerClassArg) } : {}),
+  ...(maxWaitArg ? { maxWaitRecords: Number(maxWaitArg) } : {}),
 };
 const source = () => generatedDocs({ records, classes, headShare, tokens, seed });
 const rssMb = () => Math.round(process.memoryUsage().rss / 2 ** 20);
@@ -85,10 +87,8 @@ if (mode === 'source') {
   const ctx = new RunContext({ seed, logger: silentLogger() });
   const stage = balanceBatches(ctx, opts);
   await new Promise<void>((resolve, reject) =>
-    stage(source().tap(() => {
-      const pr = stage.balancer.poolRecords;
-      if (pr > maxPoolSeen) maxPoolSeen = pr;
-    }))
+    // no tap on the source: an extra highland step per record would be charged to the stage
+    stage(source())
       .stopOnError(reject)
       .each((b) => {
         batches++;
@@ -96,6 +96,7 @@ if (mode === 'source') {
         if (b.stats.full) fullBatches++;
         samples++;
         sumPool += stage.balancer.poolRecords;
+        maxPoolSeen = Math.max(maxPoolSeen, stage.balancer.progress().maxPoolRecords);
       })
       .done(resolve));
   stats = stage.balancer.stats();
@@ -103,7 +104,7 @@ if (mode === 'source') {
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
 const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-const st = stats as { maxPoolRecords?: number; quarantined?: Record<string, number>; classesNeverServed?: number; waitRecordsMax?: number; shortBatches?: number } | undefined;
+const st = stats as { reused?: number; recordsBatched?: number; maxPoolRecords?: number; quarantined?: Record<string, number>; classesNeverServed?: number; waitRecordsMax?: number; shortBatches?: number } | undefined;
 process.stdout.write(`${JSON.stringify({
   mode,
   records,
@@ -122,6 +123,8 @@ process.stdout.write(`${JSON.stringify({
   fullBatches,
   batchesPerSec: Math.round((batches / seconds) * 10) / 10,
   batchedRecords,
+  firstUseRecords: st?.recordsBatched ?? null,
+  reused: st?.reused ?? null,
   maxPoolRecords: st?.maxPoolRecords ?? null,
   maxPoolSeen,
   meanPoolAtBatch: samples ? Math.round(sumPool / samples) : null,

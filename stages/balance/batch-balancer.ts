@@ -220,6 +220,8 @@ interface ClassPool {
   served: number;
   /** Last used records, newest last (reuse policy only). */
   recent: TokenizedDoc[];
+  /** The quarantine message for this class's overflow, built once. */
+  overflowMessage?: string;
 }
 
 const NAME = 'balance-batches';
@@ -291,9 +293,12 @@ export function resolveBalancerOptions(opts: BatchBalancerOptions): ResolvedBala
  *
  * When a batch is taken: as soon as the pool is full (the most choice of classes), when a class at its
  * `maxPerClass` gets another record (that class goes in), when `maxWaitRecords` records were read since the last
- * batch, and at the end of an epoch. When none can be formed and room is needed, the record that waited longest
- * leaves (or, for a class at its own bound, that class's oldest) as `pool_overflow`: blocking would hang the
- * stream, since nothing else frees room.
+ * batch, and at the end of an epoch. A full pool with fewer than P classes ready gets a short batch (shortage policy)
+ * only when its longest-waiting record is in a ready class, i.e. the stream has too few classes; when that record is
+ * a straggler (its class short of K), the pool is clogged by rare classes and a short batch would not help. When no
+ * batch can be formed and room is needed, the record that waited longest leaves (or, for a class at its own bound,
+ * that class's oldest) as `pool_overflow`. Blocking instead would hang the stream: nothing but a batch or an eviction
+ * frees room, and dropping silently is not allowed.
  */
 export class BatchBalancer {
   readonly options: ResolvedBalancerOptions;
@@ -311,9 +316,11 @@ export class BatchBalancer {
   private total = 0;
   private classesWaiting = 0;
   // arrival order over all pools, for evicting the record that waited longest; stale entries are skipped lazily
-  private fifoCls: number[] = [];
-  private fifoSeq: number[] = [];
+  // typed arrays: no write barrier or GC tracing per record; entries [fifoHead, fifoLen) in arrival order
+  private fifoCls = new Int32Array(1024);
+  private fifoSeq = new Float64Array(1024);
   private fifoHead = 0;
+  private fifoLen = 0;
   private recentTotal = 0;
   // classes by last use, oldest first: the reuse store drops the least recently used class first
   private readonly recentOrder = new Map<number, ClassPool>();
@@ -380,18 +387,28 @@ export class BatchBalancer {
       if (!batch && this.classesWaiting < this.phase.classesPerBatch) batch = this.takeShort(cls);
       if (!batch) {
         this.warnOnce('class', () => `${NAME}: class "${cls.label}" already has ${this.options.maxPerClass} records waiting (maxPerClass) and no batch could take it; its oldest records are quarantined as pool_overflow. The class arrives faster than batches use it (K = ${this.phase.samplesPerClass} per batch): raise samplesPerClass or maxPerClass, or downsample it upstream.`);
-        this.evictHead(cls, `${NAME}: class "${cls.label}" held maxPerClass = ${this.options.maxPerClass} records and no batch could take one; evicted its oldest`);
+        cls.overflowMessage ??= `${NAME}: class "${cls.label}" held maxPerClass = ${this.options.maxPerClass} records and no batch could take one; evicted its oldest`;
+        this.evictHead(cls, cls.overflowMessage);
       }
     } else if (this.total >= this.options.poolCapacity) {
       const stalest = this.stalest() as ClassPool;
       this.evictHead(stalest, `${NAME}: pool full (${this.options.poolCapacity} records) and no batch could be formed (${this.ready.length} classes ready, ${this.phase.classesPerBatch} needed); evicted the record that waited longest`);
     }
     this.add(cls, doc);
-    if (!batch && (this.total >= this.options.poolCapacity || this.readSinceBatch >= this.options.maxWaitRecords)) {
-      batch = this.takeFull() ?? this.takeShort();
-      if (!batch && this.total >= this.options.poolCapacity) {
-        this.warnOnce('full', () => `${NAME}: pool full (${this.total} records, ${this.classesWaiting} classes waiting) with ${this.ready.length} classes ready of ${this.phase.classesPerBatch} needed (shortage policy '${this.options.shortage}'); the longest-waiting records are quarantined as pool_overflow. Lower classesPerBatch/samplesPerClass, raise poolCapacity, or use shortage 'fewer-classes'.`);
+    if (!batch && this.total >= this.options.poolCapacity) {
+      batch = this.takeFull();
+      if (!batch) {
+        // a short batch only when the record that waited longest is in a ready class (too few classes); when it is
+        // a straggler, the pool is clogged by classes short of K: the next arrival evicts it, and a short batch would
+        // only shrink batches without unclogging anything (reuse may still complete a full batch)
+        const stalest = this.stalest();
+        batch = this.takeShort(undefined, false, !(stalest && stalest.readyPos >= 0));
       }
+      if (!batch) {
+        this.warnOnce('full', () => `${NAME}: pool full (${this.total} records, ${this.classesWaiting} classes waiting) with ${this.ready.length} classes ready of ${this.phase.classesPerBatch} needed (shortage policy '${this.options.shortage}'); the longest-waiting records are quarantined as pool_overflow. Raise poolCapacity, or lower classesPerBatch/samplesPerClass.`);
+      }
+    } else if (!batch && this.readSinceBatch >= this.options.maxWaitRecords) {
+      batch = this.takeFull() ?? this.takeShort();
     }
     return batch;
   }
@@ -520,8 +537,7 @@ export class BatchBalancer {
     for (const i of state.recentOrder) b.recentOrder.set(i, b.classes[i] as ClassPool);
     for (const i of state.ready) b.markReady(b.classes[i] as ClassPool);
     arrivals.sort((x, y) => x[0] - y[0]);
-    b.fifoSeq = arrivals.map((a) => a[0]);
-    b.fifoCls = arrivals.map((a) => a[1]);
+    for (const [q, idx] of arrivals) b.fifoPush(idx, q);
     b.carriedIds = new Set(state.carriedIds);
     for (const [k, v] of Object.entries(state.counts)) {
       if (k.startsWith('quarantined.')) b.quarantined.set(k.slice('quarantined.'.length), v);
@@ -535,10 +551,8 @@ export class BatchBalancer {
   private add(c: ClassPool, doc: TokenizedDoc): void {
     if (waiting(c) === 0) this.classesWaiting++;
     c.q.push(doc, this.seq);
-    this.fifoCls.push(c.idx);
-    this.fifoSeq.push(this.seq);
+    this.fifoPush(c.idx, this.seq);
     this.total++;
-    this.compactFifo();
     if (this.total > this.counts.maxPoolRecords) this.counts.maxPoolRecords = this.total;
     if (c.readyPos < 0 && waiting(c) >= this.phase.samplesPerClass) this.markReady(c);
   }
@@ -554,7 +568,8 @@ export class BatchBalancer {
 
   private evictHead(c: ClassPool, message: string): void {
     const doc = this.shift(c);
-    this.reject(doc, 'pool_overflow', `${message} (record ${doc.id})`);
+    // the record id is in the quarantine entry; one message per class keeps overflow cheap
+    this.reject(doc, 'pool_overflow', message);
   }
 
   private reject(doc: TokenizedDoc, reason: RejectReason, message: string): void {
@@ -566,9 +581,8 @@ export class BatchBalancer {
   private quarantineWaiting(): number {
     const docs = this.waitingRecords();
     for (const c of this.classes) while (waiting(c) > 0) this.shift(c);
-    this.fifoCls = [];
-    this.fifoSeq = [];
     this.fifoHead = 0;
+    this.fifoLen = 0;
     const { classesPerBatch: P, samplesPerClass: K } = this.phase;
     for (const d of docs) {
       this.reject(d, 'incomplete_batch', `${NAME}: end of input with too few records left for a ${P}x${K} batch (record ${d.id}); use atEpochEnd 'carry' to keep them for the next epoch`);
@@ -578,7 +592,7 @@ export class BatchBalancer {
 
   /** Calls `f(class, index)` for every waiting record in arrival order. */
   private forEachWaiting(f: (c: ClassPool, i: number) => void): void {
-    for (let i = this.fifoHead; i < this.fifoCls.length; i++) {
+    for (let i = this.fifoHead; i < this.fifoLen; i++) {
       const c = this.classes[this.fifoCls[i] as number] as ClassPool;
       const q = this.fifoSeq[i] as number;
       if (c.q.size === 0 || q < c.q.headSeq()) continue;
@@ -588,7 +602,7 @@ export class BatchBalancer {
 
   /** The class holding the record that has waited longest, or undefined when the pools are empty. */
   private stalest(): ClassPool | undefined {
-    while (this.fifoHead < this.fifoCls.length) {
+    while (this.fifoHead < this.fifoLen) {
       const c = this.classes[this.fifoCls[this.fifoHead] as number] as ClassPool;
       if (c.q.size > 0 && (this.fifoSeq[this.fifoHead] as number) >= c.q.headSeq()) return c;
       this.fifoHead++;
@@ -596,23 +610,34 @@ export class BatchBalancer {
     return undefined;
   }
 
-  /** Drops dead arrival entries in place once they outnumber the live ones, so the order index stays O(poolCapacity). */
-  private compactFifo(): void {
-    const len = this.fifoCls.length;
-    if (len - this.fifoHead <= 2 * this.total + 1024) return;
-    let w = 0;
-    for (let i = this.fifoHead; i < len; i++) {
-      const c = this.classes[this.fifoCls[i] as number] as ClassPool;
-      const q = this.fifoSeq[i] as number;
-      if (c.q.size > 0 && q >= c.q.headSeq()) {
-        this.fifoCls[w] = c.idx;
-        this.fifoSeq[w] = q;
-        w++;
+  /** Appends an arrival entry; when the arrays are full, drops the dead entries in place or grows them. */
+  private fifoPush(idx: number, seq: number): void {
+    if (this.fifoLen === this.fifoCls.length) {
+      let w = 0;
+      for (let i = this.fifoHead; i < this.fifoLen; i++) {
+        const c = this.classes[this.fifoCls[i] as number] as ClassPool;
+        const q = this.fifoSeq[i] as number;
+        if (c.q.size > 0 && q >= c.q.headSeq()) {
+          this.fifoCls[w] = c.idx;
+          this.fifoSeq[w] = q;
+          w++;
+        }
+      }
+      this.fifoHead = 0;
+      this.fifoLen = w;
+      // live entries never exceed the pool, so at twice its size a compaction frees at least half
+      if (w * 2 > this.fifoCls.length) {
+        const cls = new Int32Array(this.fifoCls.length * 2);
+        const seqs = new Float64Array(this.fifoCls.length * 2);
+        cls.set(this.fifoCls.subarray(0, w));
+        seqs.set(this.fifoSeq.subarray(0, w));
+        this.fifoCls = cls;
+        this.fifoSeq = seqs;
       }
     }
-    this.fifoCls.length = w;
-    this.fifoSeq.length = w;
-    this.fifoHead = 0;
+    this.fifoCls[this.fifoLen] = idx;
+    this.fifoSeq[this.fifoLen] = seq;
+    this.fifoLen++;
   }
 
   private markReady(c: ClassPool): void {
@@ -644,7 +669,7 @@ export class BatchBalancer {
   }
 
   /** A short batch (or one completed by reuse) under the shortage policy, or undefined. */
-  private takeShort(forced?: ClassPool, atEnd = false): Batch | undefined {
+  private takeShort(forced?: ClassPool, atEnd = false, requireFull = false): Batch | undefined {
     const { shortage, minClassesPerBatch } = this.options;
     const { classesPerBatch: P, samplesPerClass: K } = this.phase;
     if (shortage === 'skip' || this.ready.length >= P) return undefined;
@@ -658,8 +683,9 @@ export class BatchBalancer {
       // longest-waiting classes first: reuse exists to serve the rare ones
       candidates.sort((a, b) => a.q.headSeq() - b.q.headSeq());
       topUps.push(...candidates.slice(0, P - this.ready.length));
-      if (topUps.length === 0) this.reuseRetrySeq = this.seq + P * K;
+      if (topUps.length === 0 || (requireFull && this.ready.length + topUps.length < P)) this.reuseRetrySeq = this.seq + P * K;
     }
+    if (requireFull && this.ready.length + topUps.length < P) return undefined;
     if (this.ready.length + topUps.length < Math.min(minClassesPerBatch, P)) {
       // at the end of an epoch a few stragglers are normal; mid-stream this means the configuration starves
       if (!atEnd && this.ready.length > 0) {
