@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   const py = spawnSync('/usr/bin/python3', [join(import.meta.dirname, 'torch_bench.py'), dir, String(repeats)], {
     encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }, maxBuffer: 1 << 24,
   });
-  if (py.status !== 0) throw new Error(`torch_bench.py failed: ${py.stderr}`);
+  if (py.status !== 0) throw new Error(`torch_bench.py failed (status ${py.status}, signal ${py.signal}): ${py.stderr}`);
   const torchRows = py.stdout.trim().split('\n').map((l) => JSON.parse(l) as { miner: string; B: number; D: number; median_ms: number; loss: number });
 
   const rows: string[] = [];

@@ -76,7 +76,9 @@ def main():
         x = np.fromfile(os.path.join(folder, case['file']), dtype=np.float32).reshape(b, dim)
         labels = torch.from_numpy(np.fromfile(os.path.join(folder, case['labels']), dtype=np.int32).astype(np.int64))
         for name, fn in (('batch-hard', batch_hard), ('semi-hard', batch_semi_hard)):
-            if name == 'semi-hard' and b * b * b * 4 > 4.1e9:  # the B² x B float tile must fit in memory
+            # ST's semi-hard builds B² x B tiles (float + bool + autograd copies): B = 1000 needed > 15 GB and was
+            # OOM-killed on the 23 GB benchmark machine, so it is measured up to B = 500 only
+            if name == 'semi-hard' and b > 500:
                 continue
             times = []
             loss = None
