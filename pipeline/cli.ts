@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, FatalError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { registerPrepareCommand } from './commands/prepare-command.js';
+import { registerTrainCommand } from './commands/train-command.js';
+import { registerBatchesCommand } from './commands/batches-command.js';
 
 /** Builds the `tripletflow` command line; each command's action sets the exit code through `setExitCode`. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -10,6 +12,8 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
   registerPrepareCommand(program, setExitCode);
+  registerBatchesCommand(program, setExitCode);
+  registerTrainCommand(program, setExitCode);
   return program;
 }
 

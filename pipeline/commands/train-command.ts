@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { FatalError } from '../errors.js';
+import { runTrain } from '../train.js';
+import { addDataOptions, dataOptionsFrom, intArg, numberArg } from './data-options.js';
+import type { TrainConfigInput } from '../../schemas/train-config.js';
+
+const listArg = (v: string) => v.split(',').map((x) => Number(x.trim()));
+
+/** Reads a YAML or JSON run config; flags given on the command line override it. */
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FatalError(`--config ${path}: ${(e as Error).message}`, { file: path, cause: e });
+  }
+  try {
+    const v = parseYaml(text) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a mapping of option: value');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new FatalError(`--config ${path}: not valid YAML/JSON (${(e as Error).message})`, { file: path, cause: e });
+  }
+}
+
+/** Adds `tripletflow train`. */
+export function registerTrainCommand(program: Command, setExitCode: (code: number) => void): void {
+  const cmd = addDataOptions(program.command('train').description('train an embedding model with online-mined triplet loss'))
+    .option('--config <file>', 'run config (YAML or JSON); flags override it')
+    .option('--train <path>', 'training shards (same as --input; repeatable)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--eval <path>', 'held-out file(s) for evaluation (repeatable; default: banking77 test with the bundled corpus)', (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .option('--eval-every <n>', 'evaluate every N steps (0: before and after only)', intArg('--eval-every'))
+    .option('--eval-limit <n>', 'most evaluation records held in memory', intArg('--eval-limit'))
+    .option('--eval-unseen-labels', 'allow an eval set whose labels never appear in training (held-out classes)')
+    .option('--steps <n>', 'optimisation steps', intArg('--steps'))
+    .option('--out <dir>', 'output directory (run.json, metrics.jsonl, eval.json, model/, quarantine.jsonl)')
+    .option('--classes <P>', 'classes per batch (first phase)', intArg('--classes'))
+    .option('--per-class <K>', 'samples per class', intArg('--per-class'))
+    .option('--miner <name>', 'one miner throughout: semi-hard, semi-hard/easiest, hard-negative, batch-hard, batch-all, random, threshold/semihard, ...')
+    .option('--curriculum <spec>', 'phases step:miner:PxK, e.g. 0:semi-hard:16x4,1000:batch-hard:32x4[,auto]')
+    .option('--margin <alpha>', 'margin α on squared distances', numberArg('--margin'))
+    .option('--lr <rate>', 'Adam learning rate', numberArg('--lr'))
+    .option('--weight-decay <w>', 'decoupled weight decay', numberArg('--weight-decay'))
+    .option('--clip-norm <n>', 'clip the global gradient norm', numberArg('--clip-norm'))
+    .option('--encoder <kind>', 'bag | transformer')
+    .option('--embedding-dim <n>', 'token embedding size', intArg('--embedding-dim'))
+    .option('--head <sizes>', 'fully connected head sizes, e.g. 256,128', listArg)
+    .option('--no-normalize', 'do not L2-normalise the embeddings')
+    .option('--output-activation <a>', 'none | softmax (not advised)')
+    .option('--layers <n>', 'transformer layers', intArg('--layers'))
+    .option('--heads <n>', 'transformer attention heads', intArg('--heads'))
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | wasm | cpu')
+    .option('--log-every <n>', 'write a metrics line every N steps', intArg('--log-every'))
+    .option('--collapse-window <n>', 'steps the collapse condition must hold', intArg('--collapse-window'))
+    .option('--stop-on-collapse', 'stop with exit code 3 when the collapse detector fires')
+    .option('--max-reject-rate <r>', 'exit 2 when quarantined / read exceeds this fraction', numberArg('--max-reject-rate'))
+    .option('--no-progress', 'no progress bar');
+  cmd.action(async (o: Record<string, unknown>) => {
+    const file = o.config ? readConfigFile(o.config as string) : {};
+    // flags the user typed override the file; commander defaults do not
+    const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+    const fromFlags: Record<string, unknown> = {};
+    const data = dataOptionsFrom(o) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(data)) if (given(k === 'inputs' ? 'input' : k) || !(k in file)) fromFlags[k] = v;
+    if (!given('maxLength') && !('maxLength' in file)) delete fromFlags.maxLength;
+    if (o.train) fromFlags.inputs = [...((given('input') ? data.inputs : []) as string[]), ...(o.train as string[])];
+    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'weightDecay', 'clipNorm', 'encoder', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate']) {
+      if (o[k] !== undefined) fromFlags[k] = o[k];
+    }
+    if (given('normalize')) fromFlags.normalize = o.normalize;
+    if (given('progress')) fromFlags.progress = o.progress;
+    const report = await runTrain({ ...file, ...fromFlags } as TrainConfigInput);
+    const f = report.final;
+    const u = report.untrained;
+    const fmt = (m: typeof f) => (m ? `MAP@R ${m.mean_average_precision_at_r.toFixed(3)}, P@1 ${m.precision_at_1.toFixed(3)}` : 'n/a');
+    process.stderr.write(
+      `\ntripletflow train: ${report.status} after ${report.steps} steps in ${report.seconds}s (${report.stepsPerSec} steps/s) on ${report.backend.backend}\n` +
+      `  untrained: ${fmt(u)}\n  trained:   ${fmt(f)}\n` +
+      `  collapse detector: ${report.collapse.fired ? `fired at step ${report.collapse.atStep}` : 'quiet'}; records read ${report.records.read}, quarantined ${report.records.quarantined}\n` +
+      `  outputs in ${report.out}/ (run.json, metrics.jsonl, eval.json, model/)\n`,
+    );
+    process.stdout.write(`${JSON.stringify({ status: report.status, steps: report.steps, stepsPerSec: report.stepsPerSec, backend: report.backend.backend, untrained: u, final: f, collapse: report.collapse, out: report.out })}\n`);
+    setExitCode(report.exitCode);
+  });
+}

@@ -1,0 +1,33 @@
+import type { EmbeddingModel } from '../../stages/metric/model/embedding-model.js';
+import { retrievalMetrics } from '../../stages/metric/retrieval/retrieval-metrics.js';
+import type { TokenizedDoc } from '../../schemas/tokenized-doc.js';
+
+/** Retrieval quality of a model on a held-out set (Musgrave et al. 2020): each item queries all the others. */
+export interface EvalMetrics {
+  readonly precision_at_1: number;
+  readonly r_precision: number;
+  readonly mean_average_precision_at_r: number;
+  readonly numQueries: number;
+  readonly numExcluded: number;
+}
+
+/** Embeds `docs` and scores retrieval with the query set as its own reference (self-matches excluded by index). */
+export function evaluateModel(model: EmbeddingModel, docs: readonly TokenizedDoc[]): EvalMetrics {
+  const D = model.outputDim;
+  const data = model.embed(docs.map((d) => d.ids));
+  // the metric core takes numeric labels: number the classes in order of appearance
+  const ids = new Map<string, number>();
+  const labels = Int32Array.from(docs, (d) => {
+    let k = ids.get(d.label);
+    if (k === undefined) ids.set(d.label, (k = ids.size));
+    return k;
+  });
+  const m = retrievalMetrics({ query: { data, rows: docs.length, cols: D }, queryLabels: labels, normalize: true });
+  return {
+    precision_at_1: m.precision_at_1,
+    r_precision: m.r_precision,
+    mean_average_precision_at_r: m.mean_average_precision_at_r,
+    numQueries: m.numQueries,
+    numExcluded: m.numExcluded,
+  };
+}
