@@ -65,19 +65,22 @@ export class Trainer {
     const tl = this.lossFor(miner);
     const input = this.model.input(batch.docs.map((d) => d.ids));
     const labels = batch.classIndex;
-    const x = tf.variable(tf.tensor(input.x, input.shape), true, `train-input#${this.tmpId++}`);
+    const x0 = tf.tensor(input.x, input.shape);
+    // the encoder input as a variable, so variableGrads also returns its gradient (scattered back to the token rows)
+    const x = tf.variable(x0, true, `train-input#${this.tmpId++}`);
+    x0.dispose();
     let gradInput: Float32Array;
     let gradNorm = 0;
     let lossValue: number;
     try {
-      const { value, grads } = tf.variableGrads(() => tl.loss(this.model.forward(x, input), labels));
+      const { value, grads } = tf.variableGrads(() => tl.loss(this.model.forward(x, input, false), labels));
       try {
         lossValue = value.dataSync()[0] as number;
         gradInput = (grads[x.name] as tf.Tensor).dataSync() as Float32Array;
         const rows = this.model.inputBackward(input, gradInput);
         const dense: tf.NamedTensorMap = {};
         for (const v of this.model.variables.values()) if (grads[v.name]) dense[v.name] = grads[v.name] as tf.Tensor;
-        const denseSq = tf.tidy(() => Object.values(dense).reduce((s, g) => s + (tf.sum(tf.square(g)).dataSync()[0] as number), 0));
+        const denseSq = tf.tidy(() => tf.addN(Object.values(dense).map((g) => tf.sum(tf.square(g)))).dataSync()[0] as number);
         gradNorm = Math.sqrt(denseSq + TokenTable.sumSquares(rows));
         const scale = this.opts.clipNorm !== undefined && gradNorm > this.opts.clipNorm ? this.opts.clipNorm / gradNorm : 1;
         this.model.table.adamStep(rows, { learningRate: this.opts.learningRate }, scale, this.opts.weightDecay);
@@ -117,8 +120,8 @@ export class Trainer {
     const key = JSON.stringify(miner);
     let tl = this.losses.get(key);
     if (!tl) {
-      // the model already projects to the unit sphere (or was told not to): the loss takes embeddings as they are
-      tl = tfTripletLoss({ miner, margin: this.opts.margin, squared: this.opts.squared, normalize: false }, this.rng ? { rng: this.rng } : {});
+      // the loss does the model's L2 normalisation (on the CPU, with its analytic gradient): fewer tf ops per step
+      tl = tfTripletLoss({ miner, margin: this.opts.margin, squared: this.opts.squared, normalize: this.model.options.normalize }, this.rng ? { rng: this.rng } : {});
       this.losses.set(key, tl);
     }
     return tl;

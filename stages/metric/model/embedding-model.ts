@@ -5,7 +5,8 @@ import { parseConfig } from '../../../pipeline/config.js';
 import { FatalError } from '../../../pipeline/errors.js';
 import { Rng } from '../../../pipeline/rng.js';
 import { EmbeddingModelOptionsSchema, type EmbeddingModelOptions, type EmbeddingModelOptionsInput } from './embedding-model-options.js';
-import { TokenTable, normal } from './token-table.js';
+import { dense } from './dense.js';
+import { TokenTable, normal, type RowGrads } from './token-table.js';
 
 /** The encoder's input for one batch, computed on the CPU from the token table. */
 export interface EncoderInput {
@@ -85,22 +86,25 @@ export class EmbeddingModel {
     return { x, mask, shape: [docs.length, L, E], docs };
   }
 
-  /** The tf side of the forward pass: encoder input tensor → B × D embeddings (normalised unless turned off). */
-  forward(x: tf.Tensor, input: EncoderInput): tf.Tensor2D {
+  /**
+   * The tf side of the forward pass: encoder input tensor → B × D embeddings, L2-normalised when the model says so
+   * and `normalize` is not false (training leaves it to the loss, which normalises on the CPU with fewer tf ops).
+   */
+  forward(x: tf.Tensor, input: EncoderInput, normalize = this.options.normalize): tf.Tensor2D {
     return tf.tidy(() => {
       let h: tf.Tensor2D = this.options.encoder === 'bag' ? (x as tf.Tensor2D) : this.transformer(x as tf.Tensor3D, input);
       this.options.head.forEach((_d, i) => {
-        h = tf.add(tf.matMul(h, this.v(`head/dense${i}/kernel`)), this.v(`head/dense${i}/bias`));
+        h = dense(h, this.v(`head/dense${i}/kernel`) as tf.Variable<tf.Rank.R2>, this.v(`head/dense${i}/bias`) as tf.Variable<tf.Rank.R1>);
         if (i < this.options.head.length - 1) h = tf.relu(h);
       });
       if (this.options.outputActivation === 'softmax') h = tf.softmax(h);
-      if (this.options.normalize) h = tf.div(h, tf.maximum(tf.norm(h, 'euclidean', 1, true), 1e-12));
+      if (normalize) h = tf.div(h, tf.maximum(tf.norm(h, 'euclidean', 1, true), 1e-12));
       return h;
     });
   }
 
   /** The token rows' gradient, from the gradient of the encoder input. */
-  inputBackward(input: EncoderInput, grad: Float32Array): Map<number, Float32Array> {
+  inputBackward(input: EncoderInput, grad: Float32Array): RowGrads {
     return this.options.encoder === 'bag'
       ? this.table.meanPoolBackward(input.docs, grad)
       : this.table.gatherBackward(input.docs, input.shape[1], grad);
@@ -195,10 +199,10 @@ export class EmbeddingModel {
     // additive attention mask: padding keys get -1e9 before the softmax
     const keyBias = tf.reshape(tf.mul(tf.sub(1, mask), -1e9), [B, 1, 1, L]);
     let h: tf.Tensor3D = tf.add(x, tf.slice(this.v('encoder/positions'), [0, 0], [L, E]));
-    const dense = (t: tf.Tensor3D, name: string): tf.Tensor3D => {
+    const linear = (t: tf.Tensor3D, name: string): tf.Tensor3D => {
       const k = this.v(`${name}/kernel`);
       const out = k.shape[1] as number;
-      return tf.reshape(tf.add(tf.matMul(tf.reshape(t, [B * L, t.shape[2]]), k), this.v(`${name}/bias`)), [B, L, out]);
+      return tf.reshape(dense(tf.reshape(t, [B * L, t.shape[2]]), k as tf.Variable<tf.Rank.R2>, this.v(`${name}/bias`) as tf.Variable<tf.Rank.R1>), [B, L, out]);
     };
     const heads = (t: tf.Tensor3D) => tf.transpose(tf.reshape(t, [B, L, H, dh]), [0, 2, 1, 3]) as tf.Tensor4D;
     const layerNorm = (t: tf.Tensor3D, name: string): tf.Tensor3D => {
@@ -207,13 +211,13 @@ export class EmbeddingModel {
     };
     for (let l = 0; l < this.options.layers; l++) {
       const p = `encoder/layer${l}`;
-      const q = heads(dense(h, `${p}/attention/q`));
-      const k = heads(dense(h, `${p}/attention/k`));
-      const v = heads(dense(h, `${p}/attention/v`));
+      const q = heads(linear(h, `${p}/attention/q`));
+      const k = heads(linear(h, `${p}/attention/k`));
+      const v = heads(linear(h, `${p}/attention/v`));
       const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), keyBias);
       const ctx = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), v), [0, 2, 1, 3]), [B, L, E]) as tf.Tensor3D;
-      h = layerNorm(tf.add(h, dense(ctx, `${p}/attention/o`)), `${p}/ln1`);
-      h = layerNorm(tf.add(h, dense(tf.relu(dense(h, `${p}/ffn/in`)), `${p}/ffn/out`)), `${p}/ln2`);
+      h = layerNorm(tf.add(h, linear(ctx, `${p}/attention/o`)), `${p}/ln1`);
+      h = layerNorm(tf.add(h, linear(tf.relu(linear(h, `${p}/ffn/in`)), `${p}/ffn/out`)), `${p}/ln2`);
     }
     if (this.options.pooling === 'cls') return tf.reshape(tf.slice(h, [0, 0, 0], [B, 1, E]), [B, E]);
     const m3 = tf.reshape(mask, [B, L, 1]);

@@ -9,6 +9,12 @@ export interface AdamOptions {
   readonly epsilon?: number;
 }
 
+/** A sparse gradient of the token table: the rows used (ascending ids) and their gradients, rows × dim. */
+export interface RowGrads {
+  readonly ids: Int32Array;
+  readonly grads: Float32Array;
+}
+
 /** Draws a standard normal value (Box–Muller) from a seeded generator. */
 export function normal(rng: Rng): number {
   const u = Math.max(rng.next(), 1e-12);
@@ -25,6 +31,8 @@ export class TokenTable {
   private readonly m: Float32Array;
   private readonly v: Float32Array;
   private step = 0;
+  /** Scratch: token id → its row in a RowGrads (-1 when unused); reset after each scatter. */
+  private slot: Int32Array | undefined;
 
   constructor(readonly vocabSize: number, readonly dim: number, init: Float32Array | Rng) {
     if (init instanceof Float32Array) {
@@ -81,67 +89,81 @@ export class TokenTable {
     return { x, mask };
   }
 
-  /** Gradient of a mean pool, scattered to rows: row → summed gradient. */
-  meanPoolBackward(docs: readonly Int32Array[], grad: Float32Array): Map<number, Float32Array> {
-    const E = this.dim;
-    const rows = new Map<number, Float32Array>();
-    for (let b = 0; b < docs.length; b++) {
-      const ids = docs[b] as Int32Array;
+  /** Gradient of a mean pool, scattered to the rows it used. */
+  meanPoolBackward(docs: readonly Int32Array[], grad: Float32Array): RowGrads {
+    return this.scatter(docs, (b, t, ids, out, o) => {
       const inv = 1 / Math.max(1, ids.length);
-      for (const id of ids) {
-        let g = rows.get(id);
-        if (!g) rows.set(id, (g = new Float32Array(E)));
-        for (let e = 0; e < E; e++) g[e] = (g[e] as number) + (grad[b * E + e] as number) * inv;
-      }
-    }
-    return rows;
+      const g = b * this.dim;
+      for (let e = 0; e < this.dim; e++) out[o + e] = (out[o + e] as number) + (grad[g + e] as number) * inv;
+    }, Infinity);
   }
 
-  /** Gradient of `gather`, scattered to rows. */
-  gatherBackward(docs: readonly Int32Array[], length: number, grad: Float32Array): Map<number, Float32Array> {
-    const E = this.dim;
-    const rows = new Map<number, Float32Array>();
-    for (let b = 0; b < docs.length; b++) {
-      const ids = docs[b] as Int32Array;
-      const n = Math.min(ids.length, length);
-      for (let t = 0; t < n; t++) {
-        const id = ids[t] as number;
-        let g = rows.get(id);
-        if (!g) rows.set(id, (g = new Float32Array(E)));
-        const o = (b * length + t) * E;
-        for (let e = 0; e < E; e++) g[e] = (g[e] as number) + (grad[o + e] as number);
-      }
-    }
-    return rows;
+  /** Gradient of `gather`, scattered to the rows it used. */
+  gatherBackward(docs: readonly Int32Array[], length: number, grad: Float32Array): RowGrads {
+    return this.scatter(docs, (b, t, _ids, out, o) => {
+      const g = (b * length + t) * this.dim;
+      for (let e = 0; e < this.dim; e++) out[o + e] = (out[o + e] as number) + (grad[g + e] as number);
+    }, length);
   }
 
   /** Sum of squares of a row gradient (for global-norm clipping). */
-  static sumSquares(rows: Map<number, Float32Array>): number {
+  static sumSquares(rows: RowGrads): number {
     let s = 0;
-    for (const g of rows.values()) for (const x of g) s += x * x;
+    const g = rows.grads;
+    for (let i = 0; i < g.length; i++) s += (g[i] as number) * (g[i] as number);
     return s;
   }
 
   /** One lazy Adam step on the rows that have a gradient, gradients scaled by `scale` (clipping). */
-  adamStep(rows: Map<number, Float32Array>, opts: AdamOptions, scale = 1, weightDecay = 0): void {
+  adamStep(rows: RowGrads, opts: AdamOptions, scale = 1, weightDecay = 0): void {
     const { learningRate: lr, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = opts;
     this.step++;
     const a = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
     const E = this.dim;
-    // sorted so float sums do not depend on the map's insertion order
-    for (const id of [...rows.keys()].sort((x, y) => x - y)) {
-      const g = rows.get(id) as Float32Array;
-      const o = id * E;
+    const { m, v, weights: w } = this;
+    const decay = lr * weightDecay;
+    for (let r = 0; r < rows.ids.length; r++) {
+      const o = (rows.ids[r] as number) * E;
+      const go = r * E;
       for (let e = 0; e < E; e++) {
-        const gi = (g[e] as number) * scale;
-        const mi = beta1 * (this.m[o + e] as number) + (1 - beta1) * gi;
-        const vi = beta2 * (this.v[o + e] as number) + (1 - beta2) * gi * gi;
-        this.m[o + e] = mi;
-        this.v[o + e] = vi;
-        const w = this.weights[o + e] as number;
-        this.weights[o + e] = w - a * mi / (Math.sqrt(vi) + epsilon) - lr * weightDecay * w;
+        const gi = (rows.grads[go + e] as number) * scale;
+        const mi = beta1 * (m[o + e] as number) + (1 - beta1) * gi;
+        const vi = beta2 * (v[o + e] as number) + (1 - beta2) * gi * gi;
+        m[o + e] = mi;
+        v[o + e] = vi;
+        const wi = w[o + e] as number;
+        w[o + e] = wi - a * mi / (Math.sqrt(vi) + epsilon) - decay * wi;
       }
     }
+  }
+
+  /**
+   * Accumulates per-token gradients into one row each, rows in ascending id order (so float sums never depend on
+   * arrival order). `add` adds token t of document b into out[o..o+dim).
+   */
+  private scatter(
+    docs: readonly Int32Array[],
+    add: (b: number, t: number, ids: Int32Array, out: Float32Array, o: number) => void,
+    length: number,
+  ): RowGrads {
+    const slot = (this.slot ??= new Int32Array(this.vocabSize).fill(-1));
+    const used: number[] = [];
+    for (const ids of docs) {
+      const n = Math.min(ids.length, length);
+      for (let t = 0; t < n; t++) {
+        const id = ids[t] as number;
+        if (slot[id] === -1) { slot[id] = 0; used.push(id); }
+      }
+    }
+    used.sort((x, y) => x - y);
+    used.forEach((id, k) => { slot[id] = k; });
+    const grads = new Float32Array(used.length * this.dim);
+    docs.forEach((ids, b) => {
+      const n = Math.min(ids.length, length);
+      for (let t = 0; t < n; t++) add(b, t, ids, grads, (slot[ids[t] as number] as number) * this.dim);
+    });
+    for (const id of used) slot[id] = -1;
+    return { ids: Int32Array.from(used), grads };
   }
 
   /** Optimizer state for checkpoints. */
