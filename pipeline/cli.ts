@@ -4,6 +4,7 @@ import { ExitCode } from './exit-codes.js';
 import { registerPrepareCommand } from './commands/prepare-command.js';
 import { registerTrainCommand } from './commands/train-command.js';
 import { registerBatchesCommand } from './commands/batches-command.js';
+import { registerMetricCommands } from './commands/metric-commands.js';
 
 /** Builds the `tripletflow` command line; each command's action sets the exit code through `setExitCode`. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -14,6 +15,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerPrepareCommand(program, setExitCode);
   registerBatchesCommand(program, setExitCode);
   registerTrainCommand(program, setExitCode);
+  registerMetricCommands(program);
   return program;
 }
 

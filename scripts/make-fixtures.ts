@@ -12,12 +12,15 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = join(root, 'test/fixtures');
 const jsonlPath = join(fixtures, 'small-corpus.jsonl');
 const parquetPath = join(fixtures, 'small-corpus.parquet');
+const evalPath = join(fixtures, 'small-eval.jsonl');
 const banking77 = process.env.BANKING77_TRAIN ?? resolve(root, '../shared/data/banking77/train.jsonl');
 /** Rows per row group: small, so tests see several row groups. */
 const ROW_GROUP_SIZE = 64;
 
 /** Real rows per class and classes taken from banking77 (which is sorted by class, so the corpus is too). */
 const PER_CLASS = 30;
+/** Held-out rows per class for small-eval.jsonl. */
+const EVAL_PER_CLASS = 15;
 const CLASSES = 10;
 /** Deliberately bad records, inserted at fixed places: each exercises one quarantine reason. */
 const BAD_LINES: Array<[at: number, line: string]> = [
@@ -42,6 +45,19 @@ if (!existsSync(jsonlPath) || process.argv.includes('--recut')) {
     byClass.set(label, rows);
   }
   const lines = [...byClass.values()].flat();
+  // held-out rows of the same classes for evaluation tests
+  const evalRows = new Map<string, string[]>();
+  const used = new Set(lines);
+  for (const line of readFileSync(banking77, 'utf8').split('\n')) {
+    if (!line.trim() || used.has(line)) continue;
+    const label = (JSON.parse(line) as { label: string }).label;
+    if (!byClass.has(label)) continue;
+    const rows = evalRows.get(label) ?? [];
+    if (rows.length < EVAL_PER_CLASS) rows.push(line);
+    evalRows.set(label, rows);
+  }
+  writeFileSync(evalPath, [...evalRows.values()].flat().join('\n') + '\n');
+  console.error(`wrote ${evalPath}: ${CLASSES} classes x ${EVAL_PER_CLASS} held-out rows`);
   for (const [at, bad] of [...BAD_LINES].reverse()) lines.splice(at, 0, bad);
   writeFileSync(jsonlPath, lines.join('\n') + '\n');
   console.error(`wrote ${jsonlPath}: ${CLASSES} classes x ${PER_CLASS} rows of ${banking77} + ${BAD_LINES.length} bad lines`);

@@ -10,3 +10,6 @@ export * from './sources/parquet-blocks.js';
 export * from './adapters/tokenizer.js';
 export * from './adapters/parquet-reader.js';
 export * from './adapters/parquet-writer.js';
+export * from './balance-batches.js';
+export * from './train-step.js';
+export * from './metric/index.js';

@@ -50,7 +50,8 @@ export function parseMiner(s: string, path = 'miner'): MinerSpec {
  * window in steps).
  */
 export function parseCurriculum(spec: string): Curriculum {
-  const parts = spec.split(',').map((p) => p.trim()).filter(Boolean);
+  // commas inside auto(…) belong to it
+  const parts = spec.split(/,(?![^(]*\))/).map((p) => p.trim()).filter(Boolean);
   let auto: AutoAdvance | undefined;
   const phases: CurriculumPhase[] = [];
   for (const part of parts) {

@@ -16,3 +16,7 @@ export {
 export {
   countValidTriplets, isValidTriplet, keepTriplets, sortedTriplets, TripletBuilder, tripletCount, type Triplets,
 } from './triplets.js';
+export { batchDiagnostics, type BatchDiagnostics } from './diagnostics.js';
+export { EmbeddingModel, type EncoderInput } from './model/embedding-model.js';
+export { EmbeddingModelOptionsSchema, type EmbeddingModelOptions, type EmbeddingModelOptionsInput } from './model/embedding-model-options.js';
+export { TokenTable, type AdamOptions, type RowGrads } from './model/token-table.js';
