@@ -5,6 +5,7 @@ import { registerPrepareCommand } from './commands/prepare-command.js';
 import { registerTrainCommand } from './commands/train-command.js';
 import { registerBatchesCommand } from './commands/batches-command.js';
 import { registerMetricCommands } from './commands/metric-commands.js';
+import { registerModelCommands } from './commands/model-commands.js';
 
 /** Builds the `tripletflow` command line; each command's action sets the exit code through `setExitCode`. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -16,6 +17,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerBatchesCommand(program, setExitCode);
   registerTrainCommand(program, setExitCode);
   registerMetricCommands(program);
+  registerModelCommands(program);
   return program;
 }
 

@@ -21,3 +21,4 @@ export * from './batches.js';
 export * from './training/curriculum.js';
 export * from './training/collapse-detector.js';
 export * from './training/evaluate.js';
+export * from './embed.js';

@@ -6,8 +6,8 @@ import type { SchemaElement, Writer } from 'hyparquet-writer';
 import { FatalError } from '../../pipeline/errors.js';
 import type { TokenizedDoc } from '../../schemas/tokenized-doc.js';
 
-/** Column types the writer knows. `LIST_INT32` is list<int32> (3-level LIST), for token ids. */
-export type ParquetColumnType = 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'LIST_INT32';
+/** Column types the writer knows. `LIST_INT32` is list<int32> (3-level LIST), for token ids; `LIST_FLOAT` list<float>, for embeddings. */
+export type ParquetColumnType = 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'LIST_INT32' | 'LIST_FLOAT';
 
 /** One column of a file written by `ParquetFileWriter`. */
 export interface ParquetColumnSpec {
@@ -90,7 +90,7 @@ export class ParquetFileWriter {
       if (!values || values.length !== n) {
         throw new Error(`parquet writer: ${this.file}: column ${c.name} has ${values?.length ?? 'no'} values, expected ${n}`);
       }
-      return { name: c.name, data: c.type === 'LIST_INT32' ? toNestedArrays(values) : Array.from(values as ArrayLike<unknown>) };
+      return { name: c.name, data: c.type === 'LIST_INT32' || c.type === 'LIST_FLOAT' ? toNestedArrays(values) : Array.from(values as ArrayLike<unknown>) };
     });
     try {
       await this.writer.write({ columnData: columnData as never, rowGroupSize: n, pageSize: this.pageSizeBytes });
@@ -268,10 +268,11 @@ function schemaOf(columns: readonly ParquetColumnSpec[]): SchemaElement[] {
         schema.push({ name: c.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type });
         break;
       case 'LIST_INT32':
+      case 'LIST_FLOAT':
         schema.push(
           { name: c.name, repetition_type, converted_type: 'LIST', logical_type: { type: 'LIST' }, num_children: 1 },
           { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-          { name: 'element', type: 'INT32', repetition_type: 'REQUIRED' },
+          { name: 'element', type: c.type === 'LIST_INT32' ? 'INT32' : 'FLOAT', repetition_type: 'REQUIRED' },
         );
         break;
       default:

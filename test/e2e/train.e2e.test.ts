@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../pipeline/logger.js';
 import { runTrain } from '../../pipeline/train.js';
+import { runEmbed, runEval } from '../../pipeline/embed.js';
+import { readParquetBlocks } from '../../stages/adapters/parquet-reader.js';
 import type { TrainConfigInput } from '../../schemas/train-config.js';
 
 const base: TrainConfigInput = {
@@ -64,6 +66,22 @@ describe('train on the small real corpus', () => {
     expect(r.collapse.fired).toBe(true);
     expect(r.status).toBe('collapsed');
     expect(r.exitCode).toBe(3);
+  });
+
+  it('eval and embed reuse a saved model: eval reproduces the final metrics, embed writes unit vectors to parquet', async () => {
+    const dir = out();
+    const r = await runTrain({ ...base, out: dir, steps: 20 }, silentLogger());
+    const ev = await runEval({ model: join(dir, 'model'), inputs: ['test/fixtures/small-eval.jsonl'], backend: 'cpu' }, silentLogger());
+    expect(ev.mean_average_precision_at_r).toBeCloseTo(r.final?.mean_average_precision_at_r as number, 10);
+    const file = join(dir, 'emb.parquet');
+    const e = await runEmbed({ model: join(dir, 'model'), inputs: ['test/fixtures/small-eval.jsonl'], out: file, backend: 'cpu' }, silentLogger());
+    expect(e).toMatchObject({ records: 150, embedded: 150, dim: 32 });
+    const rows: Array<{ id: string; embedding: number[] }> = [];
+    for await (const b of readParquetBlocks(file, {})) rows.push(...(b.rows as typeof rows));
+    expect(rows).toHaveLength(150);
+    const v = Array.from(rows[0]?.embedding ?? []);
+    expect(v).toHaveLength(32);
+    expect(v.reduce((s, x) => s + x * x, 0)).toBeCloseTo(1, 4);
   });
 
   it('bad input: unseen eval labels, an unknown miner, a negative learning rate', async () => {
