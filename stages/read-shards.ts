@@ -1,7 +1,7 @@
 import type { RunContext } from '../pipeline/context.js';
 import { FatalError } from '../pipeline/errors.js';
 import { Rng } from '../pipeline/rng.js';
-import { fromAsyncIterable, named, type Source } from '../pipeline/stage.js';
+import { fromAsyncIterable, named, type Source, type Stream } from '../pipeline/stage.js';
 import type { RawRecord } from '../schemas/raw-record.js';
 import { jsonlBlocks, type RawBlock } from './sources/jsonl-blocks.js';
 import { listShards, type Shard, type ShardFormat } from './sources/list-shards.js';
@@ -44,7 +44,8 @@ export function readShards(ctx: RunContext, opts: ReadShardsOptions): Source<Raw
     // each epoch gets its own generator, so epoch e's order does not depend on how far e-1 ran
     const rng = Rng.derive(ctx.seed, `read:epoch-${epoch}`);
     const order = opts.shuffleShards === false ? [...shards] : rng.shuffle([...shards]);
-    return fromAsyncIterable(() => records(order, rng));
+    // records travel in small arrays through the async boundary (one promise per array, not per record)
+    return fromAsyncIterable(() => records(order, rng)).sequence() as Stream<RawRecord>;
   };
 
   async function* blocksOf(shard: Shard): AsyncGenerator<RawBlock> {
@@ -66,22 +67,27 @@ export function readShards(ctx: RunContext, opts: ReadShardsOptions): Source<Raw
 
   interface OpenShard { readonly blocks: AsyncGenerator<RawBlock>; records: RawBlock['records']; next: number }
 
-  async function* records(order: Shard[], rng: Rng): AsyncGenerator<RawRecord> {
+  async function* records(order: Shard[], rng: Rng): AsyncGenerator<RawRecord[]> {
     const pending = [...order];
     const open: OpenShard[] = [];
     const limit = opts.limit ?? Infinity;
     let emitted = 0;
+    let out: RawRecord[] = [];
     try {
       while ((pending.length > 0 || open.length > 0) && emitted < limit) {
         while (open.length < interleave && pending.length > 0) {
           open.push({ blocks: blocksOf(pending.shift() as Shard), records: [], next: 0 });
         }
-        if (ctx.signal.aborted) return;
+        if (ctx.signal.aborted) break;
         // record-level interleaving: each record comes from a seeded-random open shard, so even
         // class-sorted shards mix before the shuffle window (memory: interleave × one block)
         const k = open.length === 1 ? 0 : rng.int(open.length);
         const sh = open[k] as OpenShard;
         if (sh.next >= sh.records.length) {
+          if (out.length > 0) {
+            yield out;
+            out = [];
+          }
           const r = await sh.blocks.next();
           if (r.done) {
             open.splice(k, 1);
@@ -92,11 +98,15 @@ export function readShards(ctx: RunContext, opts: ReadShardsOptions): Source<Raw
           sh.next = 0;
           if (sh.records.length === 0) continue;
         }
-        const rec = sh.records[sh.next++] as RawRecord;
+        out.push(sh.records[sh.next++] as RawRecord);
         emitted++;
         scope.count('records');
-        yield rec;
+        if (out.length >= 256) {
+          yield out;
+          out = [];
+        }
       }
+      if (out.length > 0) yield out;
     } finally {
       await Promise.all(open.map((o) => o.blocks.return(undefined)));
     }
