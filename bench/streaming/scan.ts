@@ -8,6 +8,7 @@ import { RunContext } from '../../pipeline/context.js';
 import { silentLogger } from '../../pipeline/logger.js';
 import { drain } from '../../pipeline/stage.js';
 import { readShards } from '../../stages/read-shards.js';
+import type { RawRecord } from '../../schemas/raw-record.js';
 
 const files = process.argv.slice(2);
 const rounds = 3;
@@ -24,7 +25,7 @@ for (const f of files) {
     execFileSync('sh', ['-c', `${f.endsWith('.gz') ? 'zcat' : 'cat'} '${f}' > /dev/null`]);
     cat.push((performance.now() - t0) / 1000);
     t0 = performance.now();
-    n = await drain<unknown>()(readShards(new RunContext({ logger: silentLogger() }), { inputs: [f] })());
+    n = await drain<RawRecord>()(readShards(new RunContext({ logger: silentLogger() }), { inputs: [f] })());
     ours.push((performance.now() - t0) / 1000);
   }
   const c = median(cat);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FatalError } from '../../pipeline/errors.js';
+import { defaultTokenizerDir } from '../../pipeline/paths.js';
 
 /** A loaded text tokenizer: text in, token ids (with the model's special tokens) out. Synchronous and reusable. */
 export interface TextTokenizer {
@@ -35,7 +35,8 @@ export interface LoadTokenizerOptions {
 }
 
 /** The bundled bert-base-uncased tokenizer directory (no download needed). */
-export const DEFAULT_TOKENIZER_DIR = fileURLToPath(new URL('../../assets/tokenizers/bert-base-uncased', import.meta.url));
+// from the package root, so it resolves the same from sources and from the compiled dist/
+export const DEFAULT_TOKENIZER_DIR = defaultTokenizerDir;
 
 const LAYOUT = 'expected a Hugging Face tokenizer directory holding tokenizer.json (and optionally tokenizer_config.json), '
   + `like ${DEFAULT_TOKENIZER_DIR}`;
