@@ -3,6 +3,7 @@
  * thread each, same batches, same run. Prints a table of medians and ratios (ours / PyTorch).
  * Usage: npx tsx bench/metric/compare.ts [--repeats 7] [--sizes 500,1000,2000] [--dims 128,384] [--backend wasm|cpu]
  */
+import { Rng } from '../../pipeline/rng.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,14 +24,8 @@ const backend = arg('backend', 'wasm');
 const samplesPerClass = Number(arg('k', '4'));
 
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = Rng.derive(seed, 'bench');
+  return () => r.next();
 }
 
 /** Clustered PK batch: classes of `samplesPerClass` around random centres, so all miners have work. */

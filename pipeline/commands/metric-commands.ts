@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EvalCaseSchema, TripletCaseSchema, type EvalCase, type TripletCase } from '../../schemas/oracle-case.js';
 import type { TripletLossOptionsInput } from '../../schemas/triplets.js';
+import { Rng } from '../rng.js';
 import { matrixFromRows, matrixToRows, type Matrix } from '../../stages/metric/matrix.js';
 import { PEER_NAMES, PEER_RECIPES } from '../../stages/metric/peers.js';
 import { retrievalMetrics } from '../../stages/metric/retrieval/retrieval-metrics.js';
@@ -101,17 +102,6 @@ function distanceRows(r: TripletLossResult): number[][] {
   return Array.from({ length: b }, (_, i) => Array.from({ length: b }, (_, j) => r.distances.value(i, j)));
 }
 
-/** Seeded uniform [0, 1) generator (mulberry32) for the CLI's random miner. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * `tripletflow loss`: the triplet loss of a case. With `all`, one entry per peer definition (keyed `st_*`/`pml_*`,
@@ -151,7 +141,7 @@ export function runLossCommand(opts: LossCommandOptions): Record<string, unknown
     ...(opts.distance !== undefined && { distance: opts.distance }),
     ...(opts.hingeGradient !== undefined && { hingeGradient: opts.hingeGradient }),
   } as TripletLossOptionsInput;
-  const fn = tripletLoss(options, { rng: seeded(opts.seed ?? 0) });
+  const fn = tripletLoss(options, { rng: seededUniform(opts.seed ?? 0) });
   const r = fn.compute(x, c.labels);
   return { ...entry(r, x), distance: distanceRows(r), options: fn.options };
 }
@@ -222,4 +212,10 @@ export function registerMetricCommands(program: Command): Command {
       process.stdout.write(`${JSON.stringify(runMetricsCommand(o))}\n`);
     });
   return program;
+}
+
+/** Seeded uniform [0, 1) generator for the CLI's random miner, from the project's Rng. */
+function seededUniform(seed: number): () => number {
+  const r = Rng.derive(seed, 'loss-cli');
+  return () => r.next();
 }
