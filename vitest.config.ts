@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // two cores here and in CI: more forks only thrash
     maxWorkers: 2,
+    // the JSON report lets .ci/run print a plain "N passed, N failed" line
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });
