@@ -42,6 +42,31 @@ export function startProgress(totalBytes: number, read: () => ProgressSnapshot, 
   };
 }
 
+/**
+ * A progress bar over training steps on stderr (step, rate, ETA, and `detail`), shown only on a terminal.
+ * Returns a stop function.
+ */
+export function startStepProgress(totalSteps: number, read: () => { step: number; detail?: string }, everyMs = 250): () => void {
+  if (!process.stderr.isTTY || process.env.CI) return () => {};
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: '{bar} {value}/{total} steps | {rate} steps/s | ETA {eta_formatted} {detail}', hideCursor: true, etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  const t0 = Date.now();
+  bar.start(totalSteps, 0, { rate: 0, detail: '' });
+  const tick = () => {
+    const s = read();
+    bar.update(s.step, { rate: (s.step / Math.max(1e-3, (Date.now() - t0) / 1000)).toFixed(1), detail: s.detail ?? '' });
+  };
+  const timer = setInterval(tick, everyMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    tick();
+    bar.stop();
+  };
+}
+
 /** Peak resident set size of this process so far, in MB. */
 export function peakRssMb(): number {
   // maxRSS is in kilobytes

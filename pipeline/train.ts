@@ -16,7 +16,7 @@ import { ConfigError, FatalError } from './errors.js';
 import { ExitCode, rejectRateExitCode } from './exit-codes.js';
 import type { Logger } from './logger.js';
 import { defaultEvalCorpus, defaultTokenizerDir, defaultTrainCorpus, packageRoot } from './paths.js';
-import { peakRssMb, startProgress } from './progress.js';
+import { peakRssMb, startStepProgress } from './progress.js';
 import { pullOne } from './stage.js';
 import { CollapseDetector, COLLAPSE_ADVICE } from './training/collapse-detector.js';
 import { CurriculumTracker, defaultCurriculum, parseCurriculum, parseMiner, singlePhase, type Curriculum } from './training/curriculum.js';
@@ -135,7 +135,7 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
   let status: TrainReport['status'] = 'done';
   let totalBytes = 0;
   const stopProgress = cfg.progress
-    ? startProgress(0, () => ({ records: ctx.counters.get('read.records'), bytes: ctx.counters.get('read.bytes'), detail: `step ${step}/${cfg.steps}` }))
+    ? startStepProgress(cfg.steps, () => ({ step, detail: `| epoch ${epoch} | ${ctx.counters.get('read.records')} records read` }))
     : () => {};
   try {
     training: while (step < cfg.steps) {

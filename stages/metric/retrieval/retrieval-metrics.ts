@@ -1,4 +1,4 @@
-import { makeDistance, type DistanceName } from '../distances/index.js';
+import type { DistanceName } from '../distances/index.js';
 import { checkBatch, classIds, l2Normalize, type Matrix } from '../matrix.js';
 
 /** Inputs of retrievalMetrics. */
@@ -17,7 +17,16 @@ export interface RetrievalMetricsInput {
   readonly distance?: DistanceName;
   /** Squared Euclidean (does not change rankings). Default false. */
   readonly squared?: boolean;
+  /**
+   * Dot products of a block of query rows with every reference row (block rows × reference rows, row-major),
+   * computed elsewhere, e.g. tf.matMul on the wasm backend (float32, as PML's AccuracyCalculator). Default: a float64
+   * loop here.
+   */
+  readonly dots?: (queryBlock: Matrix, reference: Matrix) => ArrayLike<number>;
 }
+
+/** Query rows per block of dot products. */
+const BLOCK = 256;
 
 /** Retrieval accuracy (Musgrave, Belongie & Lim 2020, "A Metric Learning Reality Check", §3.2). */
 export interface RetrievalMetrics {
@@ -59,31 +68,59 @@ export function retrievalMetrics(input: RetrievalMetricsInput): RetrievalMetrics
   const q = useNorm ? l2Normalize(query).y : query;
   const r = self ? q : useNorm ? l2Normalize(reference).y : reference;
   const nr = r.rows;
-  const dist = makeDistance(distance, squared);
+  // ranking only needs the order of distances: squared and plain Euclidean rank alike, so both use
+  // |q|² + |r|² − 2 q·r, and cosine uses −q·r; one tight float64 dot-product loop per pair
+  const euclid = distance !== 'cosine';
+  const D = q.cols;
+  const qn = rowNorms2(q);
+  const rn = self ? qn : rowNorms2(r);
   const counts = new Map<number, number>();
   for (let j = 0; j < nr; j++) counts.set(rIds[j] as number, (counts.get(rIds[j] as number) ?? 0) + 1);
-  const order = new Int32Array(nr);
   const far = new Float64Array(nr);
+  const sorted = new Float64Array(nr);
+  // float64 copies: one element type in the hot loop, and the precision the oracle was computed in
+  const qd = Float64Array.from(q.data);
+  const rd = self ? qd : Float64Array.from(r.data);
   let p1 = 0, rp = 0, map = 0, scored = 0, excluded = 0;
+  let block: ArrayLike<number> | undefined;
   for (let i = 0; i < ql; i++) {
     const label = qIds[i] as number;
     const R = (counts.get(label) ?? 0) - (self ? 1 : 0);
-    if (R <= 0) { excluded++; continue; }
-    let len = 0;
-    for (let j = 0; j < nr; j++) {
-      if (self && j === i) continue;
-      far[j] = dist.farBetween(q, i, r, j);
-      order[len++] = j;
+    if (i % BLOCK === 0 && input.dots) {
+      const rows = Math.min(BLOCK, ql - i);
+      block = input.dots({ data: qd.subarray(i * D, (i + rows) * D), rows, cols: D }, { data: rd, rows: nr, cols: D });
     }
-    const ranked = order.subarray(0, len).sort((x, y) => (far[x] as number) - (far[y] as number) || x - y);
+    if (R <= 0) { excluded++; continue; }
+    const qo = i * D;
+    const bo = (i % BLOCK) * nr;
+    for (let j = 0; j < nr; j++) {
+      let dot = 0;
+      if (block) dot = block[bo + j] as number;
+      else {
+        const ro = j * D;
+        for (let k = 0; k < D; k++) dot += (qd[qo + k] as number) * (rd[ro + k] as number);
+      }
+      far[j] = euclid ? (qn[i] as number) + (rn[j] as number) - 2 * dot : -dot;
+    }
+    // a query never retrieves itself: it ranks after everything else
+    if (self) far[i] = Infinity;
+    const len = self ? nr - 1 : nr;
+    // the R nearest: native numeric sort gives the R-th value; ties at it go to the lower index, as PML ranks
+    sorted.set(far);
+    sorted.sort();
+    const kth = sorted[R - 1] as number;
+    const top: number[] = [];
+    for (let j = 0; j < nr && top.length < len; j++) if ((far[j] as number) < kth) top.push(j);
+    for (let j = 0; j < nr && top.length < R; j++) if (far[j] === kth) top.push(j);
+    top.sort((x, y) => (far[x] as number) - (far[y] as number) || x - y);
     let hits = 0, ap = 0;
     for (let k = 0; k < R; k++) {
-      if (rIds[ranked[k] as number] === label) {
+      if (rIds[top[k] as number] === label) {
         hits++;
         ap += hits / (k + 1);
       }
     }
-    if (rIds[ranked[0] as number] === label) p1++;
+    if (rIds[top[0] as number] === label) p1++;
     rp += hits / R;
     map += ap / R;
     scored++;
@@ -97,3 +134,13 @@ export function retrievalMetrics(input: RetrievalMetricsInput): RetrievalMetrics
   };
 }
 
+/** Squared L2 norm of each row. */
+function rowNorms2(m: Matrix): Float64Array {
+  const out = new Float64Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    let s = 0;
+    for (let k = 0; k < m.cols; k++) s += (m.data[i * m.cols + k] as number) ** 2;
+    out[i] = s;
+  }
+  return out;
+}
