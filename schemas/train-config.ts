@@ -9,8 +9,11 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   evalLimit: z.number().int().positive().default(10_000),
   /** Evaluate every N steps (0: only before and after training). */
   evalEvery: z.number().int().min(0).default(0),
-  /** Optimisation steps. */
-  steps: z.number().int().positive().default(3000),
+  /**
+   * Optimisation steps. Default 600: `tripletflow train` with no arguments is a short demo (about a minute on two
+   * wasm threads); the documented experiment (docs/experiment.md) passes --steps 3000.
+   */
+  steps: z.number().int().positive().default(600),
   /** Output directory. */
   out: z.string().min(1).default('runs/latest'),
   /** P and K of the first phase (the default curriculum grows P). */
@@ -23,6 +26,8 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   margin: z.number().positive().default(0.2),
   /** Learning rate (Adam). */
   lr: z.number().positive('the learning rate must be > 0').default(1e-3),
+  /** Adam learning rate of the token table; default: `lr` × TOKEN_LR_FACTOR. */
+  tokenLr: z.number().positive('the token learning rate must be > 0').optional(),
   weightDecay: z.number().min(0).default(0),
   clipNorm: z.number().positive().optional(),
   maxLength: z.number().int().min(3).default(32),

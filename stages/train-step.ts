@@ -10,8 +10,14 @@ import { tfTripletLoss, type TfTripletLoss } from './metric/tf-triplet-loss.js';
 
 /** Optimizer and loss settings of a train step. */
 export interface TrainStepOptions {
-  /** Adam learning rate. Default 1e-3. */
+  /** Adam learning rate of the dense variables (head, transformer). Default 1e-3. */
   readonly learningRate?: number;
+  /**
+   * Adam learning rate of the token table. Default: `learningRate`. The table starts at N(0, 1) (torch's
+   * nn.Embedding) while Adam moves a weight by about the learning rate per step, so at 1e-3 the rows barely move
+   * from their random start; a larger rate lets the table learn (see docs/experiment.md).
+   */
+  readonly tokenLearningRate?: number;
   /** Decoupled weight decay per step, as a fraction of the learning rate (AdamW). Default 0. */
   readonly weightDecay?: number;
   /** Clip the global gradient norm to this. Default: no clipping. */
@@ -51,6 +57,7 @@ export class Trainer {
   constructor(readonly model: EmbeddingModel, opts: TrainStepOptions = {}, private readonly rng?: () => number) {
     this.opts = {
       learningRate: opts.learningRate ?? 1e-3,
+      tokenLearningRate: opts.tokenLearningRate ?? opts.learningRate ?? 1e-3,
       weightDecay: opts.weightDecay ?? 0,
       margin: opts.margin ?? 0.2,
       squared: opts.squared ?? true,
@@ -83,7 +90,7 @@ export class Trainer {
         const denseSq = tf.tidy(() => tf.addN(Object.values(dense).map((g) => tf.sum(tf.square(g)))).dataSync()[0] as number);
         gradNorm = Math.sqrt(denseSq + TokenTable.sumSquares(rows));
         const scale = this.opts.clipNorm !== undefined && gradNorm > this.opts.clipNorm ? this.opts.clipNorm / gradNorm : 1;
-        this.model.table.adamStep(rows, { learningRate: this.opts.learningRate }, scale, this.opts.weightDecay);
+        this.model.table.adamStep(rows, { learningRate: this.opts.tokenLearningRate }, scale, this.opts.weightDecay);
         tf.tidy(() => {
           const scaled: tf.NamedTensorMap = {};
           for (const [k, g] of Object.entries(dense)) scaled[k] = scale === 1 ? g : tf.mul(g, scale);

@@ -42,6 +42,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     .option('--curriculum <spec>', 'phases step:miner:PxK, e.g. 0:semi-hard:16x4,1000:batch-hard:32x4[,auto]')
     .option('--margin <alpha>', 'margin α on squared distances', numberArg('--margin'))
     .option('--lr <rate>', 'Adam learning rate', numberArg('--lr'))
+    .option('--token-lr <rate>', 'Adam learning rate of the token embedding table (default: 10 × --lr)', numberArg('--token-lr'))
     .option('--weight-decay <w>', 'decoupled weight decay', numberArg('--weight-decay'))
     .option('--clip-norm <n>', 'clip the global gradient norm', numberArg('--clip-norm'))
     .option('--encoder <kind>', 'bag | transformer')
@@ -66,7 +67,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     for (const [k, v] of Object.entries(data)) if (given(k === 'inputs' ? 'input' : k) || !(k in file)) fromFlags[k] = v;
     if (!given('maxLength') && !('maxLength' in file)) delete fromFlags.maxLength;
     if (o.train) fromFlags.inputs = [...((given('input') ? data.inputs : []) as string[]), ...(o.train as string[])];
-    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'weightDecay', 'clipNorm', 'encoder', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate']) {
+    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'tokenLr', 'weightDecay', 'clipNorm', 'encoder', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate']) {
       if (o[k] !== undefined) fromFlags[k] = o[k];
     }
     if (given('normalize')) fromFlags.normalize = o.normalize;
