@@ -6,6 +6,7 @@ import { registerTrainCommand } from './commands/train-command.js';
 import { registerBatchesCommand } from './commands/batches-command.js';
 import { registerMetricCommands } from './commands/metric-commands.js';
 import { registerModelCommands } from './commands/model-commands.js';
+import { registerRunGraphCommand } from './commands/run-graph-command.js';
 
 /** Builds the `tripletflow` command line; each command's action sets the exit code through `setExitCode`. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -18,6 +19,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerTrainCommand(program, setExitCode);
   registerMetricCommands(program);
   registerModelCommands(program);
+  registerRunGraphCommand(program, setExitCode);
   return program;
 }
 

@@ -22,3 +22,5 @@ export * from './training/curriculum.js';
 export * from './training/collapse-detector.js';
 export * from './training/evaluate.js';
 export * from './embed.js';
+export * from './registry.js';
+export * from './graph.js';
