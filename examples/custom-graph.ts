@@ -1,7 +1,7 @@
 // A custom stage graph: the library's own stages with a user's stages between them, a fork of the
 // stream to a metrics sink, and a different source. Run: npx tsx examples/custom-graph.ts [corpus.jsonl]
 import {
-  Graph, named, RecordError, RunContext, mapOrQuarantine, readShards, shuffleWindow, tokenize, validateDocs,
+  drain, Graph, named, RecordError, RunContext, mapOrQuarantine, readShards, shuffleWindow, tokenize, validateDocs,
   type Doc, type Stage, type TokenizedDoc,
 } from '../pipeline/index.js';
 
@@ -34,10 +34,11 @@ export async function runExample(input: string, seed = 0) {
     .through(shuffleWindow<Doc>(ctx, { windowSize: 1000 }))
     .through(tokenize(ctx, { maxLength: 32 }))
     .through(countLabels(counts));
-  const docs = await new Promise<TokenizedDoc[]>((resolve, reject) => graph.stream().stopOnError(reject).toArray(resolve));
+  // streams to the end without holding the corpus: the sink only counts
+  const emitted = await graph.run(drain());
   return {
     graph: graph.describe(),
-    emitted: docs.length,
+    emitted,
     read: ctx.counters.get('read.records'),
     quarantined: ctx.quarantine.counts(),
     labels: counts,

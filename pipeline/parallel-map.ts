@@ -34,7 +34,11 @@ export function parallelMap<I, O>(concurrency: number, fn: (x: I) => Promise<O>,
             continue;
           }
           if (r.done) upstreamDone = true;
-          else track(fn(r.value).then((value): Settled<O> => ({ ok: true, value }), (error: unknown): Settled<O> => ({ ok: false, error })));
+          else {
+            const x = r.value;
+            // a synchronous throw in fn becomes this item's error too, in its place
+            track(Promise.resolve().then(() => fn(x)).then((value): Settled<O> => ({ ok: true, value }), (error: unknown): Settled<O> => ({ ok: false, error })));
+          }
         }
         const head = inflight.shift();
         if (!head) {

@@ -1,4 +1,7 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { ConfigError } from './errors.js';
 import { DataOptionsSchema } from '../schemas/data-options.js';
 import { TokenizedShardWriter } from '../stages/adapters/parquet-writer.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
@@ -19,6 +22,8 @@ export const PrepareOptionsSchema = DataOptionsSchema.extend({
   quarantine: z.string().min(1).optional(),
   /** Show a progress bar on a terminal. */
   progress: z.boolean().default(true),
+  /** Replace the shards of an earlier run in `out` (otherwise a non-empty `out` is an error). */
+  overwrite: z.boolean().default(false),
 });
 export type PrepareOptionsInput = z.input<typeof PrepareOptionsSchema>;
 
@@ -42,6 +47,7 @@ export interface PrepareReport {
 /** Runs read → validate → shuffle → tokenize and, with `out`, writes tokenized shards in the shuffled order. */
 export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): Promise<PrepareReport> {
   const opts = parseConfig(PrepareOptionsSchema, input, 'prepare');
+  if (opts.out) await prepareOutDir(opts.out, opts.overwrite);
   const quarantinePath = opts.quarantine ?? (opts.out ? `${opts.out}/_quarantine.jsonl` : undefined);
   const ctx = new RunContext({ seed: opts.seed, quarantinePath, ...(logger ? { logger } : {}) });
   const data = await buildDataGraph(ctx, opts);
@@ -96,6 +102,25 @@ export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): P
     throw new Error(`prepare: accounting mismatch: read ${report.records} != emitted ${report.emitted} + quarantined ${report.quarantined}`);
   }
   return report;
+}
+
+/**
+ * Shards left by an earlier run would be read back with this run's (a replay would mix both): refuse a directory that
+ * holds some unless `overwrite`, which deletes them and the old quarantine file first.
+ */
+async function prepareOutDir(out: string, overwrite: boolean): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(out);
+  } catch {
+    return;
+  }
+  const old = names.filter((n) => /^shard-\d+\.parquet$/.test(n) || n === '_quarantine.jsonl');
+  if (old.length === 0) return;
+  if (!overwrite) {
+    throw new ConfigError('out', `${out} already holds ${old.length} file(s) of an earlier run (e.g. ${old[0]}); pass --overwrite to replace them, or choose another --out`);
+  }
+  await Promise.all(old.map((n) => rm(join(out, n), { force: true })));
 }
 
 function round(x: number, digits: number): number {

@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import _ from 'highland';
-import { isRecordError, type RecordError, type RejectReason } from './errors.js';
+import { FatalError, isRecordError, type RecordError, type RejectReason } from './errors.js';
 import type { Stage, Stream } from './stage.js';
 import type { StageScope } from './context.js';
 
@@ -19,6 +19,7 @@ export class Quarantine {
   private out: WriteStream | undefined;
   private readonly byReason = new Map<string, number>();
   private total = 0;
+  private error: Error | undefined;
   /** Entries kept in memory when no file is given (tests); bounded by `keepInMemory`. */
   readonly entries: QuarantineEntry[] = [];
 
@@ -34,7 +35,9 @@ export class Quarantine {
       // opened on the first entry, so a clean run leaves no empty file behind
       if (!this.out) {
         mkdirSync(dirname(this.path), { recursive: true });
-        this.out = createWriteStream(this.path, { flags: 'a' });
+        // a new run starts a new file ('w'): appending would mix two runs' records
+        this.out = createWriteStream(this.path, { flags: 'w' });
+        this.out.on('error', (e) => { this.error ??= e; });
       }
       this.out.write(`${safeStringify(entry)}\n`);
     } else if (this.entries.length < this.keepInMemory) this.entries.push(entry);
@@ -55,8 +58,13 @@ export class Quarantine {
     const out = this.out;
     if (!out) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      out.once('error', reject);
-      out.end(() => resolve());
+      const fail = (e: Error) => reject(new FatalError(`quarantine file ${this.path}: ${e.message}`, { file: this.path, cause: e }));
+      if (this.error) {
+        fail(this.error);
+        return;
+      }
+      out.once('error', fail);
+      out.end(() => (this.error ? fail(this.error) : resolve()));
     });
   }
 }

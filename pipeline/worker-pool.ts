@@ -19,6 +19,7 @@ const entryUrl = new URL(`./worker-entry.${import.meta.url.endsWith('.ts') ? 'ts
 export class WorkerPool<Init, I, O> {
   private readonly workers: Worker[] = [];
   private readonly pending: Map<number, Pending<O>>[] = [];
+  private readonly dead: boolean[] = [];
   private nextId = 0;
   private closed = false;
 
@@ -36,8 +37,14 @@ export class WorkerPool<Init, I, O> {
         if (msg.ok) p.resolve(msg.output as O);
         else p.reject(reviveError(msg.error));
       });
-      worker.on('error', (err) => this.failAll(pending, err));
+      const index = w;
+      // a dead worker takes no new task (postMessage to it would never be answered)
+      worker.on('error', (err) => {
+        this.dead[index] = true;
+        this.failAll(pending, err);
+      });
       worker.on('exit', (code) => {
+        this.dead[index] = true;
         if (!this.closed) this.failAll(pending, new Error(`worker thread exited with code ${code}`));
       });
       worker.unref();
@@ -49,10 +56,12 @@ export class WorkerPool<Init, I, O> {
   /** Runs one task on the least busy worker. */
   run(input: I, transfer: ArrayBuffer[] = []): Promise<O> {
     if (this.closed) return Promise.reject(new Error('WorkerPool: run() after close()'));
-    let best = 0;
-    for (let w = 1; w < this.workers.length; w++) {
-      if ((this.pending[w]?.size ?? 0) < (this.pending[best]?.size ?? 0)) best = w;
+    let best = -1;
+    for (let w = 0; w < this.workers.length; w++) {
+      if (this.dead[w]) continue;
+      if (best < 0 || (this.pending[w]?.size ?? 0) < (this.pending[best]?.size ?? 0)) best = w;
     }
+    if (best < 0) return Promise.reject(new Error('WorkerPool: every worker thread has died; see the error reported before this one'));
     const id = this.nextId++;
     const worker = this.workers[best] as Worker;
     // a pending task keeps the process alive until it answers

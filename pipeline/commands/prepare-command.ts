@@ -10,6 +10,7 @@ export function registerPrepareCommand(program: Command, setExitCode: (code: num
     .option('--records-per-shard <n>', 'records per output shard', intArg('--records-per-shard'), 1_000_000)
     .option('--quarantine <file>', 'quarantine JSONL (default <out>/_quarantine.jsonl with --out)')
     .option('--max-reject-rate <r>', 'exit 2 when quarantined / read exceeds this fraction', numberArg('--max-reject-rate'), 1)
+    .option('--overwrite', 'replace the shards an earlier run left in --out')
     .option('--no-progress', 'no progress bar')
     .action(async (o: Record<string, unknown>) => {
       const report = await runPrepare({
@@ -18,6 +19,7 @@ export function registerPrepareCommand(program: Command, setExitCode: (code: num
         recordsPerShard: o.recordsPerShard as number,
         quarantine: o.quarantine as string | undefined,
         progress: o.progress as boolean,
+        overwrite: Boolean(o.overwrite),
       });
       process.stdout.write(`${JSON.stringify(report)}\n`);
       setExitCode(rejectRateExitCode(report.quarantined, report.records, o.maxRejectRate as number));

@@ -45,7 +45,8 @@ export async function* jsonlBlocks(file: string, opts: JsonlBlockOptions = {}): 
   let block = 0;
   let records: RawRecord[] = [];
   let reportedBytes = 0;
-  let carry: Buffer | undefined;
+  // the unfinished line: its pieces, joined once when its newline arrives (no quadratic re-copying of a long line)
+  let carry: Buffer[] = [];
   let sawAny = false;
 
   const pushLine = (line: Buffer) => {
@@ -79,20 +80,17 @@ export async function* jsonlBlocks(file: string, opts: JsonlBlockOptions = {}): 
       let start = 0;
       for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
         const piece = chunk.subarray(start, i);
-        pushLine(carry ? Buffer.concat([carry, piece]) : piece);
-        carry = undefined;
+        pushLine(carry.length > 0 ? Buffer.concat([...carry, piece]) : piece);
+        carry = [];
         start = i + 1;
         if (records.length >= blockLines) yield takeBlock();
       }
-      if (start < chunk.length) {
-        const rest = chunk.subarray(start);
-        carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
-      }
+      if (start < chunk.length) carry.push(Buffer.from(chunk.subarray(start)));
     }
   } catch (e) {
     throw readError(file, e, row);
   }
-  if (carry && carry.length > 0) pushLine(carry);
+  if (carry.length > 0) pushLine(Buffer.concat(carry));
   if (!sawAny) throw new FatalError(`${file}: the file is empty; remove it from --input or pass --skip-bad-files`, { file });
   if (records.length > 0 || reportedBytes < fileBytes) yield takeBlock();
 }

@@ -13,7 +13,8 @@ export interface Shard {
   readonly bytes: number;
 }
 
-const jsonlExt = /\.(jsonl|ndjson|json)(\.gz)?$/i;
+// not .json: a plain JSON file is usually one document (an array), which a line reader would take as one huge line
+const jsonlExt = /\.(jsonl|ndjson)(\.gz)?$/i;
 const parquetExt = /\.parquet$/i;
 
 /** The format of a file by its extension, or undefined. */

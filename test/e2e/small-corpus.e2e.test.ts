@@ -55,6 +55,14 @@ describe('prepare on the small real corpus (banking77 slice with deliberately ba
     await runPrepare({ inputs: [jsonl], out: other, shuffleWindow: 64, seed: 4, workers: 0, progress: false }, silentLogger());
     expect(await shardIds(other)).not.toEqual(ids);
 
+    // a second run into the same directory must not mix with the first
+    await expect(runPrepare({ inputs: [jsonl], out, limit: 50, progress: false }, silentLogger())).rejects.toThrow(/already holds .* --overwrite/);
+    const small = tmp();
+    await runPrepare({ inputs: [jsonl], out: small, progress: false }, silentLogger());
+    const redo = await runPrepare({ inputs: [jsonl], out: small, limit: 50, overwrite: true, progress: false }, silentLogger());
+    const replaySmall = await runPrepare({ inputs: [small], shuffleWindow: 1, progress: false }, silentLogger());
+    expect(replaySmall.records).toBe(redo.emitted);
+
     // the tokenized shards replay as a corpus without re-tokenizing
     const replay = await runPrepare({ inputs: [out], shuffleWindow: 1, progress: false }, silentLogger());
     expect(replay.graph).toBe('read → read-tokenized → shuffle-window');

@@ -49,6 +49,14 @@ describe('parallelMap', () => {
     expect(got.map((g) => ('error' in g ? (g.error as Error).message : g.value))).toEqual([0, 'bad 1', 2]);
   });
 
+  it('turns a synchronous throw in fn into a stream error in its place (no hang)', async () => {
+    const got = await collectAll(parallelMap(2, (x: number) => {
+      if (x === 1) throw new Error('sync 1');
+      return Promise.resolve(x);
+    })(_([0, 1, 2])));
+    expect(got.map((g) => ('error' in g ? (g.error as Error).message : g.value))).toEqual([0, 'sync 1', 2]);
+  });
+
   it('rejects a concurrency below 1', () => {
     expect(() => parallelMap(0, async (x: number) => x)).toThrow(/concurrency must be an integer >= 1 \(got 0\)/);
   });
