@@ -131,7 +131,7 @@ export async function runBatches(
       const o = out;
       await new Promise<void>((resolve, reject) => { o.once('error', reject); o.end(() => resolve()); });
     }
-    await ctx.quarantine.close();
+    await ctx.close();
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const st = balance.balancer.stats();

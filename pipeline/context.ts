@@ -27,6 +27,7 @@ export class RunContext {
   readonly signal: AbortSignal;
   readonly checkSchemas: boolean;
   private readonly rngs = new Map<string, Rng>();
+  private readonly cleanups: Array<() => void | Promise<void>> = [];
 
   constructor(opts: RunContextOptions = {}) {
     this.seed = opts.seed ?? 0;
@@ -54,6 +55,21 @@ export class RunContext {
   /** Restores generator states saved by `rngStates()`. */
   restoreRngStates(states: Record<string, [number, number, number, number]>): void {
     for (const [k, st] of Object.entries(states)) this.rngs.set(k, new Rng(st));
+  }
+
+  /**
+   * Registers a cleanup for `close()`: worker pools, and the open files of a source whose stream was stopped before
+   * its end (highland 2 does not pass destroy() upstream, so a stage cannot see that its consumer went away).
+   */
+  defer(cleanup: () => void | Promise<void>): void {
+    this.cleanups.push(cleanup);
+  }
+
+  /** Runs every registered cleanup once, then closes the quarantine file. Call it when the run ends, however it ends. */
+  async close(): Promise<void> {
+    const all = this.cleanups.splice(0);
+    await Promise.allSettled(all.map(async (f) => f()));
+    await this.quarantine.close();
   }
 
   /** A view of the context for one stage: counters and quarantine entries are prefixed with its name. */

@@ -44,6 +44,7 @@ export async function runEval(opts: ModelRunOptions, logger?: Logger): Promise<E
   for (let r = await pullOne(s); !r.done; r = await pullOne(s)) docs.push(r.value);
   const m = evaluateModel(model, docs);
   model.dispose();
+  await ctx.close();
   return { ...m, records: ctx.counters.get('read.records'), quarantined: ctx.quarantine.count() };
 }
 
@@ -85,6 +86,7 @@ export async function runEmbed(opts: ModelRunOptions & { out: string }, logger?:
     throw e;
   } finally {
     model.dispose();
+    await ctx.close();
   }
   return { records: ctx.counters.get('read.records'), embedded, quarantined: ctx.quarantine.count(), out: opts.out, dim: D };
 }

@@ -280,7 +280,7 @@ export async function runGraph(config: unknown, opts: RunGraphOptions = {}): Pro
   try {
     emitted = await graph.run(drain());
   } finally {
-    await ctx.quarantine.close();
+    await ctx.close();
   }
   return {
     graph: graph.describe(),

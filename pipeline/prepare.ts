@@ -77,7 +77,7 @@ export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): P
     await data.graph.run(sink);
   } finally {
     stop();
-    await ctx.quarantine.close();
+    await ctx.close();
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const bytes = ctx.counters.get('read.bytes');

@@ -45,7 +45,10 @@ export function readShards(ctx: RunContext, opts: ReadShardsOptions): Source<Raw
     const rng = Rng.derive(ctx.seed, `read:epoch-${epoch}`);
     const order = opts.shuffleShards === false ? [...shards] : rng.shuffle([...shards]);
     // records travel in small arrays through the async boundary (one promise per array, not per record)
-    return fromAsyncIterable(() => records(order, rng)).sequence() as Stream<RawRecord>;
+    const blocks = fromAsyncIterable(() => records(order, rng));
+    // a run that stops before the end destroys the source at ctx.close(), which closes its open files
+    ctx.defer(() => blocks.destroy());
+    return blocks.sequence() as Stream<RawRecord>;
   };
 
   async function* blocksOf(shard: Shard): AsyncGenerator<RawBlock> {

@@ -58,7 +58,11 @@ export function tokenize(ctx: RunContext, opts: TokenizeOptions = {}): Stage<Doc
       const tok = await tokenizer();
       const texts = docs.map((d) => d.text);
       if (workers === 0) return { docs, enc: encodeChunk(tok, texts, maxLength), specials: tok.numSpecialTokens };
-      pool ??= new WorkerPool<TokenizeWorkerInit, string[], EncodedChunk>(WORKER_MODULE, { dir: tok.dir, maxLength, implementation }, workers);
+      if (!pool) {
+        pool = new WorkerPool<TokenizeWorkerInit, string[], EncodedChunk>(WORKER_MODULE, { dir: tok.dir, maxLength, implementation }, workers);
+        // a consumer that stops early never lets the end reach close() below: the run context closes the pool then
+        ctx.defer(close);
+      }
       return { docs, enc: await pool.run(texts), specials: tok.numSpecialTokens };
     };
     const close = () => {
