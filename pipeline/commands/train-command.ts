@@ -42,7 +42,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     .option('--curriculum <spec>', 'phases step:miner:PxK, e.g. 0:semi-hard:16x4,1000:batch-hard:32x4[,auto]')
     .option('--margin <alpha>', 'margin α on squared distances', numberArg('--margin'))
     .option('--lr <rate>', 'Adam learning rate', numberArg('--lr'))
-    .option('--token-lr <rate>', 'Adam learning rate of the token embedding table (default: 10 × --lr)', numberArg('--token-lr'))
+    .option('--token-lr <rate>', 'Adam learning rate of the token embedding table (default: 30 × --lr)', numberArg('--token-lr'))
     .option('--weight-decay <w>', 'decoupled weight decay', numberArg('--weight-decay'))
     .option('--clip-norm <n>', 'clip the global gradient norm', numberArg('--clip-norm'))
     .option('--encoder <kind>', 'bag | transformer')

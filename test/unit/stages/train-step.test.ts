@@ -57,9 +57,9 @@ describe('Trainer learning rates', () => {
   });
 
   it('train config: the token table defaults to TOKEN_LR_FACTOR × lr; --token-lr overrides it', () => {
-    expect(TOKEN_LR_FACTOR).toBe(10);
-    expect(tokenLearningRate({ lr: 1e-3, tokenLr: undefined })).toBeCloseTo(1e-2, 12);
-    expect(tokenLearningRate({ lr: 1e-4, tokenLr: undefined })).toBeCloseTo(1e-3, 12);
+    expect(TOKEN_LR_FACTOR).toBe(30);
+    expect(tokenLearningRate({ lr: 1e-3, tokenLr: undefined })).toBeCloseTo(3e-2, 12);
+    expect(tokenLearningRate({ lr: 1e-4, tokenLr: undefined })).toBeCloseTo(3e-3, 12);
     expect(tokenLearningRate({ lr: 1e-3, tokenLr: 1e-3 })).toBe(1e-3);
   });
 });
