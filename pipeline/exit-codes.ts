@@ -1,6 +1,6 @@
 /** Process exit codes of every tripletflow command. */
 export const ExitCode = {
-  /** Done, or stopped cleanly and resumable. */
+  /** Done. */
   ok: 0,
   /** A fatal or config error. */
   fatal: 1,

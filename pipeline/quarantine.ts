@@ -20,6 +20,7 @@ export class Quarantine {
   private readonly byReason = new Map<string, number>();
   private total = 0;
   private error: Error | undefined;
+  private closed = false;
   /** Entries kept in memory when no file is given (tests); bounded by `keepInMemory`. */
   readonly entries: QuarantineEntry[] = [];
 
@@ -31,7 +32,7 @@ export class Quarantine {
     const key = `${entry.stage}.${entry.reason}`;
     this.byReason.set(key, (this.byReason.get(key) ?? 0) + 1);
     this.total++;
-    if (this.path) {
+    if (this.path && !this.closed) {
       // opened on the first entry, so a clean run leaves no empty file behind
       if (!this.out) {
         mkdirSync(dirname(this.path), { recursive: true });
@@ -55,8 +56,11 @@ export class Quarantine {
 
   /** Flushes and closes the file. */
   close(): Promise<void> {
+    this.closed = true;
     const out = this.out;
     if (!out) return Promise.resolve();
+    // closing twice is a no-op
+    this.out = undefined;
     return new Promise((resolve, reject) => {
       const fail = (e: Error) => reject(new FatalError(`quarantine file ${this.path}: ${e.message}`, { file: this.path, cause: e }));
       if (this.error) {

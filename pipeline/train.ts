@@ -24,7 +24,7 @@ import { evaluateModel, type EvalMetrics } from './training/evaluate.js';
 
 /** What `runTrain` returns (and writes as run.json). */
 export interface TrainReport {
-  readonly status: 'done' | 'collapsed' | 'resumable';
+  readonly status: 'done' | 'collapsed';
   readonly exitCode: number;
   readonly out: string;
   readonly steps: number;
@@ -108,7 +108,14 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
   }
   const tokenizer = await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
   const evalInputs = cfg.eval ?? (cfg.inputs.length === 1 && cfg.inputs[0] === defaultTrainCorpus ? [defaultEvalCorpus] : []);
-  const evalDocs = evalInputs.length > 0 ? await loadEvalDocs(new RunContext({ seed: cfg.seed, logger: log }), cfg, evalInputs) : [];
+  // eval records are held out, read once; their quarantine goes with the training run's file and counts
+  const evalCtx = new RunContext({ seed: cfg.seed, logger: log, quarantinePath: join(out, 'quarantine-eval.jsonl') });
+  let evalDocs: TokenizedDoc[] = [];
+  try {
+    evalDocs = evalInputs.length > 0 ? await loadEvalDocs(evalCtx, cfg, evalInputs) : [];
+  } finally {
+    await evalCtx.close();
+  }
   const evalLabels = new Set(evalDocs.map((d) => d.label));
 
   // the number of classes sizes the default curriculum; a stream cannot know it up front, so the eval set (or P) stands in
@@ -143,6 +150,7 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
   };
 
   const t0 = performance.now();
+  let trainedRecords = 0;
   let step = 0;
   let epoch = 0;
   let status: TrainReport['status'] = 'done';
@@ -151,55 +159,60 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
     ? startStepProgress(cfg.steps, () => ({ step, detail: `| epoch ${epoch} | ${ctx.counters.get('read.records')} records read` }))
     : () => {};
   try {
-    training: while (step < cfg.steps) {
-      const data = await buildDataGraph(ctx, { ...cfg, epoch });
-      totalBytes = data.totalBytes;
-      const batches = data.graph.stream().through(balance);
-      let gotAny = false;
-      try {
-        for (let r = await pullOne(batches); !r.done; r = await pullOne(batches)) {
-          const batch: Batch = r.value;
-          gotAny = true;
-          for (const l of batch.labels) trainLabels.add(l);
-          const phase = tracker.phaseAt(step);
-          const res = trainer.step({ ...batch, step }, phase.miner);
-          if (!Number.isFinite(res.loss)) throw new FatalError(`step ${step}: the loss is ${res.loss}; lower the learning rate (--lr ${cfg.lr})`);
-          const fired = detector.observe(step, res.hardestLoss, res.spread);
-          tracker.observe(step, res.activeFraction);
-          if (fired) {
-            log.warn({ step, hardestLoss: res.hardestLoss, spread: res.spread }, COLLAPSE_ADVICE);
+    try {
+      training: while (step < cfg.steps) {
+        const data = await buildDataGraph(ctx, { ...cfg, epoch });
+        totalBytes = data.totalBytes;
+        const batches = data.graph.stream().through(balance);
+        let gotAny = false;
+        try {
+          for (let r = await pullOne(batches); !r.done; r = await pullOne(batches)) {
+            const batch: Batch = r.value;
+            gotAny = true;
+            for (const l of batch.labels) trainLabels.add(l);
+            const phase = tracker.phaseAt(step);
+            const res = trainer.step({ ...batch, step }, phase.miner);
+            trainedRecords += batch.docs.length;
+            if (!Number.isFinite(res.loss)) throw new FatalError(`step ${step}: the loss is ${res.loss}; lower the learning rate (--lr ${cfg.lr})`);
+            const fired = detector.observe(step, res.hardestLoss, res.spread);
+            tracker.observe(step, res.activeFraction);
+            if (fired) {
+              log.warn({ step, hardestLoss: res.hardestLoss, spread: res.spread }, COLLAPSE_ADVICE);
+            }
+            if (step % cfg.logEvery === 0 || fired || step === cfg.steps - 1) {
+              const line: MetricsLine = { ...res, step, phase: phase.index, collapse: detector.looksCollapsed(res.hardestLoss, res.spread), recordsSeen: ctx.counters.get('read.records') };
+              appendFileSync(metricsPath, `${JSON.stringify(line)}\n`);
+            }
+            step++;
+            if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps && evalDocs.length > 0) {
+              checkLabels();
+              history.push({ step, ...evaluateModel(model, evalDocs) });
+            }
+            if (fired && cfg.stopOnCollapse) {
+              status = 'collapsed';
+              break training;
+            }
+            if (step >= cfg.steps) break training;
           }
-          if (step % cfg.logEvery === 0 || fired || step === cfg.steps - 1) {
-            const line: MetricsLine = { ...res, step, phase: phase.index, collapse: detector.looksCollapsed(res.hardestLoss, res.spread), recordsSeen: ctx.counters.get('read.records') };
-            appendFileSync(metricsPath, `${JSON.stringify(line)}\n`);
-          }
-          step++;
-          if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps && evalDocs.length > 0) {
-            checkLabels();
-            history.push({ step, ...evaluateModel(model, evalDocs) });
-          }
-          if (fired && cfg.stopOnCollapse) {
-            status = 'collapsed';
-            break training;
-          }
-          if (step >= cfg.steps) break training;
+        } finally {
+          batches.destroy();
         }
-      } finally {
-        batches.destroy();
+        checkLabels();
+        if (!gotAny) throw new FatalError(`epoch ${epoch} produced no batch: the corpus has too few classes or records for ${curriculum.phases[0]?.classesPerBatch}×${curriculum.phases[0]?.samplesPerClass} batches (see quarantine.jsonl)`);
+        epoch++;
       }
-      checkLabels();
-      if (!gotAny) throw new FatalError(`epoch ${epoch} produced no batch: the corpus has too few classes or records for ${curriculum.phases[0]?.classesPerBatch}×${curriculum.phases[0]?.samplesPerClass} batches (see quarantine.jsonl)`);
-      epoch++;
+    } finally {
+      stopProgress();
     }
   } finally {
-    stopProgress();
+    // worker pools and open shards of the epoch stopped midway, and the quarantine file
+    await ctx.close();
   }
   const seconds = (performance.now() - t0) / 1000;
   checkLabels();
   const final = evalDocs.length > 0 ? evaluateModel(model, evalDocs) : null;
   if (final) history.push({ step, ...final });
   await model.save(join(out, 'model'));
-  await ctx.quarantine.close();
 
   const read = ctx.counters.get('read.records');
   const quarantined = ctx.quarantine.count();
@@ -217,9 +230,19 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
     collapse: { fired: detector.fired !== undefined, atStep: detector.fired ?? null },
     untrained,
     final,
+    // read + reused = trained + quarantined + carried duplicates + what was still waiting (shuffle window, pools,
+    // batches formed but not trained) when training stopped
     records: {
-      read, quarantined, epochs: epoch + (status === 'done' ? 0 : 1), batched: bal.recordsBatched, carried: bal.carried, poolRecords: bal.poolRecords,
+      read,
+      trained: trainedRecords,
+      quarantined,
+      reused: bal.reused,
+      carriedDuplicates: bal.carriedDuplicates,
+      waitingAtStop: read + bal.reused - trainedRecords - quarantined - bal.carriedDuplicates,
+      epochsStarted: bal.epochs,
       bytesPerEpoch: totalBytes,
+      evalRecords: evalDocs.length,
+      evalQuarantined: evalCtx.quarantine.count(),
     },
     quarantineByReason: ctx.quarantine.counts(),
     peakRssMb: peakRssMb(),

@@ -47,7 +47,12 @@ describe('train on the small real corpus', () => {
     const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
     for (const k of ['config', 'versions', 'backend', 'records', 'quarantineByReason', 'curriculum', 'status']) expect(run).toHaveProperty(k);
     expect((run.config as { seed: number }).seed).toBe(5);
-    expect((run.records as { read: number }).read).toBeGreaterThan(300);
+    const rec = run.records as Record<string, number>;
+    expect(rec.read).toBeGreaterThan(300);
+    // every record read is accounted for: trained, quarantined, a carried duplicate, or still waiting at the stop
+    expect(rec.trained).toBe(120 * 16 + 60 * 16);
+    expect(rec.waitingAtStop).toBeGreaterThanOrEqual(0);
+    expect(rec.read + rec.reused).toBe(rec.trained + rec.quarantined + rec.carriedDuplicates + rec.waitingAtStop);
     const ev = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, unknown>;
     for (const k of ['precision_at_1', 'r_precision', 'mean_average_precision_at_r', 'untrained', 'history']) expect(ev).toHaveProperty(k);
     expect(existsSync(join(dir, 'model', 'model.json'))).toBe(true);
