@@ -39,8 +39,8 @@ export interface StepResult extends BatchDiagnostics {
   /** Fraction of the mined triplets with a loss > 0. */
   readonly activeFraction: number;
   readonly numTriplets: number;
-  /** Global gradient norm before clipping. */
-  readonly gradNorm: number;
+  /** Global gradient norm before clipping; null when not clipping (not computed). */
+  readonly gradNorm: number | null;
   readonly ms: number;
 }
 
@@ -77,7 +77,7 @@ export class Trainer {
     const x = tf.variable(x0, true, `train-input#${this.tmpId++}`);
     x0.dispose();
     let gradInput: Float32Array;
-    let gradNorm = 0;
+    let gradNorm: number | null = null;
     let lossValue: number;
     try {
       const { value, grads } = tf.variableGrads(() => tl.loss(this.model.forward(x, input, false), labels));
@@ -87,9 +87,13 @@ export class Trainer {
         const rows = this.model.inputBackward(input, gradInput);
         const dense: tf.NamedTensorMap = {};
         for (const v of this.model.variables.values()) if (grads[v.name]) dense[v.name] = grads[v.name] as tf.Tensor;
-        const denseSq = tf.tidy(() => tf.addN(Object.values(dense).map((g) => tf.sum(tf.square(g)))).dataSync()[0] as number);
-        gradNorm = Math.sqrt(denseSq + TokenTable.sumSquares(rows));
-        const scale = this.opts.clipNorm !== undefined && gradNorm > this.opts.clipNorm ? this.opts.clipNorm / gradNorm : 1;
+        let scale = 1;
+        // the global norm costs a device sync per step: computed only when clipping needs it
+        if (this.opts.clipNorm !== undefined) {
+          const denseSq = tf.tidy(() => tf.addN(Object.values(dense).map((g) => tf.sum(tf.square(g)))).dataSync()[0] as number);
+          gradNorm = Math.sqrt(denseSq + TokenTable.sumSquares(rows));
+          if (gradNorm > this.opts.clipNorm) scale = this.opts.clipNorm / gradNorm;
+        }
         this.model.table.adamStep(rows, { learningRate: this.opts.tokenLearningRate }, scale, this.opts.weightDecay);
         tf.tidy(() => {
           const scaled: tf.NamedTensorMap = {};

@@ -47,7 +47,7 @@ describe('train on the small real corpus', () => {
     const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
     for (const k of ['config', 'versions', 'backend', 'records', 'quarantineByReason', 'curriculum', 'status']) expect(run).toHaveProperty(k);
     expect((run.config as { seed: number }).seed).toBe(5);
-    const rec = run.records as Record<string, number>;
+    const rec = run.records as { read: number; trained: number; quarantined: number; reused: number; carriedDuplicates: number; waitingAtStop: number };
     expect(rec.read).toBeGreaterThan(300);
     // every record read is accounted for: trained, quarantined, a carried duplicate, or still waiting at the stop
     expect(rec.trained).toBe(120 * 16 + 60 * 16);
