@@ -47,7 +47,7 @@ export class RunContext {
     return r;
   }
 
-  /** The states of every generator drawn so far, for checkpoints. */
+  /** The states of every generator drawn so far, for checkpoints. TODO(#5): written by train checkpoints. */
   rngStates(): Record<string, [number, number, number, number]> {
     return Object.fromEntries([...this.rngs.entries()].map(([k, r]) => [k, r.state()]));
   }
