@@ -59,13 +59,14 @@ export class TokenTable {
   /** Mean of each document's token rows: B × dim. */
   meanPool(docs: readonly Int32Array[]): Float32Array {
     const E = this.dim;
+    const w = this.weights;
     const out = new Float32Array(docs.length * E);
     for (let b = 0; b < docs.length; b++) {
       const ids = docs[b] as Int32Array;
       const o = b * E;
-      for (const id of ids) {
-        const r = id * E;
-        for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) + (this.weights[r + e] as number);
+      for (let t = 0; t < ids.length; t++) {
+        const r = (ids[t] as number) * E;
+        for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) + (w[r + e] as number);
       }
       const inv = 1 / Math.max(1, ids.length);
       for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) * inv;
@@ -91,19 +92,38 @@ export class TokenTable {
 
   /** Gradient of a mean pool, scattered to the rows it used. */
   meanPoolBackward(docs: readonly Int32Array[], grad: Float32Array): RowGrads {
-    return this.scatter(docs, (b, t, ids, out, o) => {
+    const E = this.dim;
+    const { ids: used, slot } = this.rowSlots(docs, Infinity);
+    const out = new Float32Array(used.length * E);
+    for (let b = 0; b < docs.length; b++) {
+      const ids = docs[b] as Int32Array;
       const inv = 1 / Math.max(1, ids.length);
-      const g = b * this.dim;
-      for (let e = 0; e < this.dim; e++) out[o + e] = (out[o + e] as number) + (grad[g + e] as number) * inv;
-    }, Infinity);
+      const g = b * E;
+      for (let t = 0; t < ids.length; t++) {
+        const o = (slot[ids[t] as number] as number) * E;
+        for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) + (grad[g + e] as number) * inv;
+      }
+    }
+    this.releaseSlots(used);
+    return { ids: used, grads: out };
   }
 
   /** Gradient of `gather`, scattered to the rows it used. */
   gatherBackward(docs: readonly Int32Array[], length: number, grad: Float32Array): RowGrads {
-    return this.scatter(docs, (b, t, _ids, out, o) => {
-      const g = (b * length + t) * this.dim;
-      for (let e = 0; e < this.dim; e++) out[o + e] = (out[o + e] as number) + (grad[g + e] as number);
-    }, length);
+    const E = this.dim;
+    const { ids: used, slot } = this.rowSlots(docs, length);
+    const out = new Float32Array(used.length * E);
+    for (let b = 0; b < docs.length; b++) {
+      const ids = docs[b] as Int32Array;
+      const n = Math.min(ids.length, length);
+      for (let t = 0; t < n; t++) {
+        const o = (slot[ids[t] as number] as number) * E;
+        const g = (b * length + t) * E;
+        for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) + (grad[g + e] as number);
+      }
+    }
+    this.releaseSlots(used);
+    return { ids: used, grads: out };
   }
 
   /** Sum of squares of a row gradient (for global-norm clipping). */
@@ -138,14 +158,10 @@ export class TokenTable {
   }
 
   /**
-   * Accumulates per-token gradients into one row each, rows in ascending id order (so float sums never depend on
-   * arrival order). `add` adds token t of document b into out[o..o+dim).
+   * The distinct token ids of a batch in ascending order (so float sums never depend on arrival order), and
+   * `slot[id]` = its row in a RowGrads. Call releaseSlots() after use.
    */
-  private scatter(
-    docs: readonly Int32Array[],
-    add: (b: number, t: number, ids: Int32Array, out: Float32Array, o: number) => void,
-    length: number,
-  ): RowGrads {
+  private rowSlots(docs: readonly Int32Array[], length: number): { ids: Int32Array; slot: Int32Array } {
     const slot = (this.slot ??= new Int32Array(this.vocabSize).fill(-1));
     const used: number[] = [];
     for (const ids of docs) {
@@ -155,15 +171,15 @@ export class TokenTable {
         if (slot[id] === -1) { slot[id] = 0; used.push(id); }
       }
     }
-    used.sort((x, y) => x - y);
-    used.forEach((id, k) => { slot[id] = k; });
-    const grads = new Float32Array(used.length * this.dim);
-    docs.forEach((ids, b) => {
-      const n = Math.min(ids.length, length);
-      for (let t = 0; t < n; t++) add(b, t, ids, grads, (slot[ids[t] as number] as number) * this.dim);
-    });
-    for (const id of used) slot[id] = -1;
-    return { ids: Int32Array.from(used), grads };
+    const sorted = Int32Array.from(used).sort();
+    for (let k = 0; k < sorted.length; k++) slot[sorted[k] as number] = k;
+    return { ids: sorted, slot };
+  }
+
+  /** Resets the scratch slots rowSlots() set. */
+  private releaseSlots(ids: Int32Array): void {
+    const slot = this.slot as Int32Array;
+    for (let k = 0; k < ids.length; k++) slot[ids[k] as number] = -1;
   }
 
   /** Optimizer state for checkpoints. */
