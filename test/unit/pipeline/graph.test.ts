@@ -17,6 +17,7 @@ import type { Doc } from '../../../schemas/doc.js';
 import type { TokenizedDoc } from '../../../schemas/tokenized-doc.js';
 import { collect } from '../../helpers/collect.js';
 import { testContext } from '../../helpers/test-context.js';
+import { expectConfigError } from '../../helpers/config-error.js';
 
 const CORPUS = 'test/fixtures/small-corpus.jsonl';
 const example = (): Record<string, unknown> => JSON.parse(readFileSync('examples/graph.json', 'utf8')) as Record<string, unknown>;
@@ -26,15 +27,7 @@ const docGraph = () => {
   return { ...g, stages: (g.stages as unknown[]).slice(0, -1) };
 };
 
-const configError = (f: () => unknown): ConfigError => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-};
+const configError = expectConfigError;
 
 async function runBatchesOf(config: unknown, seed: number) {
   const ctx = testContext({ seed });

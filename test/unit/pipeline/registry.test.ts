@@ -8,16 +8,9 @@ import {
 import { named } from '../../../pipeline/stage.js';
 import type { Doc } from '../../../schemas/doc.js';
 import { testContext } from '../../helpers/test-context.js';
+import { expectConfigError } from '../../helpers/config-error.js';
 
-const thrown = (f: () => unknown): ConfigError => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-};
+const thrown = expectConfigError;
 
 describe('stage registry', () => {
   it('holds the built-in stages by kebab name, with their kinds', () => {
