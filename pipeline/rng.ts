@@ -2,6 +2,9 @@
  * Seeded pseudo-random generator (sfc32) with a state that can be saved and restored,
  * so a resumed run continues the exact same sequence.
  */
+/** A generator's saved state (sfc32's four words). */
+export type RngState = [number, number, number, number];
+
 export class Rng {
   private a: number;
   private b: number;

@@ -6,6 +6,8 @@ export const RawRecordSchema = z.object({
   file: z.string(),
   /** 0-based row within the file (line for JSONL, row for parquet). */
   row: z.number().int().nonnegative(),
+  /** Byte offset of the line in the (decompressed) JSONL file, for resuming; absent for parquet. */
+  offset: z.number().int().nonnegative().optional(),
   /** The parsed record (an object), or the raw line when it did not parse. */
   value: z.unknown(),
   /** Bytes of input this record accounts for (for progress). */

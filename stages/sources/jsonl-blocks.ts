@@ -21,6 +21,11 @@ export interface JsonlBlockOptions {
   readonly chunkBytes?: number;
   /** Skip this many lines first (resume). Default 0. */
   readonly fromRow?: number;
+  /**
+   * Resume at this byte offset, which must be the start of line `fromRow` (a position taken from a record's
+   * `offset`): the lines before it are not read. Plain files only; a .gz file cannot seek and skips `fromRow` lines.
+   */
+  readonly fromOffset?: number;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -33,15 +38,18 @@ const utf8Lossy = new TextDecoder('utf-8');
  */
 export async function* jsonlBlocks(file: string, opts: JsonlBlockOptions = {}): AsyncGenerator<RawBlock> {
   const blockLines = opts.blockLines ?? 1024;
-  const fromRow = opts.fromRow ?? 0;
-  const raw = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20 });
   const gz = /\.gz$/i.test(file);
+  const seek = !gz && (opts.fromOffset ?? 0) > 0;
+  const fromRow = seek ? 0 : opts.fromRow ?? 0;
+  const raw = createReadStream(file, { highWaterMark: opts.chunkBytes ?? 1 << 20, ...(seek ? { start: opts.fromOffset } : {}) });
   let fileBytes = 0;
   raw.on('data', (c) => { fileBytes += c.length; });
   const input: AsyncIterable<Buffer> = gz ? raw.pipe(createGunzip()) : raw;
   if (gz) raw.on('error', (e) => (input as unknown as NodeJS.ReadableStream).emit('error', e));
 
-  let row = 0;
+  let row = seek ? opts.fromRow ?? 0 : 0;
+  // byte offset of the next line in the (decompressed) file: a resume position for plain files
+  let offset = seek ? opts.fromOffset ?? 0 : 0;
   let block = 0;
   let records: RawRecord[] = [];
   let reportedBytes = 0;
@@ -51,6 +59,8 @@ export async function* jsonlBlocks(file: string, opts: JsonlBlockOptions = {}): 
 
   const pushLine = (line: Buffer) => {
     const r = row++;
+    const at = offset;
+    offset += line.length + 1;
     // blank lines (and a trailing newline) are layout, not records
     if (line.length === 0 || (line.length === 1 && line[0] === 13) || isBlank(line)) return;
     if (r < fromRow) return;
@@ -58,13 +68,13 @@ export async function* jsonlBlocks(file: string, opts: JsonlBlockOptions = {}): 
     try {
       text = utf8.decode(line);
     } catch {
-      records.push({ file, row: r, value: utf8Lossy.decode(line), bytes: line.length + 1, parseError: 'invalid_utf8' });
+      records.push({ file, row: r, offset: at, value: utf8Lossy.decode(line), bytes: line.length + 1, parseError: 'invalid_utf8' });
       return;
     }
     try {
-      records.push({ file, row: r, value: JSON.parse(text) as unknown, bytes: line.length + 1 });
+      records.push({ file, row: r, offset: at, value: JSON.parse(text) as unknown, bytes: line.length + 1 });
     } catch {
-      records.push({ file, row: r, value: text, bytes: line.length + 1, parseError: 'bad_json' });
+      records.push({ file, row: r, offset: at, value: text, bytes: line.length + 1, parseError: 'bad_json' });
     }
   };
   const takeBlock = (): RawBlock => {
@@ -91,7 +101,7 @@ export async function* jsonlBlocks(file: string, opts: JsonlBlockOptions = {}): 
     throw readError(file, e, row);
   }
   if (carry.length > 0) pushLine(Buffer.concat(carry));
-  if (!sawAny) throw new FatalError(`${file}: the file is empty; remove it from --input or pass --skip-bad-files`, { file });
+  if (!sawAny && !seek) throw new FatalError(`${file}: the file is empty; remove it from --input or pass --skip-bad-files`, { file });
   if (records.length > 0 || reportedBytes < fileBytes) yield takeBlock();
 }
 
