@@ -27,4 +27,10 @@ export class Counters {
   snapshot(): Record<string, number> {
     return Object.fromEntries([...this.values.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
+
+  /** Replaces every counter with saved values (a checkpoint's `snapshot()`). */
+  restore(values: Readonly<Record<string, number>>): void {
+    this.values.clear();
+    for (const [k, v] of Object.entries(values)) this.values.set(k, v);
+  }
 }

@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, truncateSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import _ from 'highland';
 import { FatalError, isRecordError, type RecordError, type RejectReason } from './errors.js';
@@ -14,6 +14,13 @@ export interface QuarantineEntry {
   readonly record: unknown;
 }
 
+/** The part of a quarantine a checkpoint saves. */
+export interface QuarantineState {
+  readonly bytes: number;
+  readonly byReason: Record<string, number>;
+  readonly total: number;
+}
+
 /** Collects quarantined records: counts by `<stage>.<reason>` and appends them to a JSONL file when one is given. */
 export class Quarantine {
   private out: WriteStream | undefined;
@@ -21,6 +28,10 @@ export class Quarantine {
   private total = 0;
   private error: Error | undefined;
   private closed = false;
+  /** Bytes of entries written to the file, so a checkpoint can cut the file back to what it had seen. */
+  private bytes = 0;
+  /** A resumed run appends to the file cut back to this many bytes instead of starting a new one. */
+  private resumeAt: number | undefined;
   /** Entries kept in memory when no file is given (tests); bounded by `keepInMemory`. */
   readonly entries: QuarantineEntry[] = [];
 
@@ -36,11 +47,15 @@ export class Quarantine {
       // opened on the first entry, so a clean run leaves no empty file behind
       if (!this.out) {
         mkdirSync(dirname(this.path), { recursive: true });
-        // a new run starts a new file ('w'): appending would mix two runs' records
-        this.out = createWriteStream(this.path, { flags: 'w' });
+        // a new run starts a new file ('w'): appending would mix two runs' records; a resumed one continues
+        // the file as its checkpoint saw it (entries written after the checkpoint are written again)
+        if (this.resumeAt !== undefined && existsSync(this.path)) truncateSync(this.path, this.resumeAt);
+        this.out = createWriteStream(this.path, { flags: this.resumeAt !== undefined ? 'a' : 'w' });
         this.out.on('error', (e) => { this.error ??= e; });
       }
-      this.out.write(`${safeStringify(entry)}\n`);
+      const line = `${safeStringify(entry)}\n`;
+      this.bytes += Buffer.byteLength(line);
+      this.out.write(line);
     } else if (this.entries.length < this.keepInMemory) this.entries.push(entry);
   }
 
@@ -52,6 +67,31 @@ export class Quarantine {
   /** Counts keyed `<stage>.<reason>`, sorted by key. */
   counts(): Record<string, number> {
     return Object.fromEntries([...this.byReason.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+
+  /** What a checkpoint saves: the counts and the bytes written so far. */
+  state(): QuarantineState {
+    return { bytes: this.bytes, byReason: Object.fromEntries(this.byReason), total: this.total };
+  }
+
+  /**
+   * Continues from a checkpoint's `state()`: counts restored, and the file cut back to its size then (now, so
+   * entries of the steps being redone are gone even if nothing is quarantined again).
+   */
+  resume(state: QuarantineState): void {
+    this.byReason.clear();
+    for (const [k, v] of Object.entries(state.byReason)) this.byReason.set(k, v);
+    this.total = state.total;
+    this.bytes = state.bytes;
+    this.resumeAt = state.bytes;
+    if (this.path && existsSync(this.path)) truncateSync(this.path, state.bytes);
+  }
+
+  /** Resolves once every entry added so far has been handed to the file system (before a checkpoint is written). */
+  flush(): Promise<void> {
+    const out = this.out;
+    if (!out) return Promise.resolve();
+    return new Promise((resolve) => out.write('', () => resolve()));
   }
 
   /** Flushes and closes the file. */

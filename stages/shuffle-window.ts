@@ -3,6 +3,7 @@ import type { RunContext } from '../pipeline/context.js';
 import { ConfigError } from '../pipeline/errors.js';
 import { Rng } from '../pipeline/rng.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
+import { ShuffleBuffer } from './shuffle/shuffle-buffer.js';
 
 /** Options for the bounded shuffle. */
 export interface ShuffleWindowOptions {
@@ -25,8 +26,7 @@ export function shuffleWindow<T>(ctx: RunContext, opts: ShuffleWindowOptions): S
   const scope = ctx.scope('shuffle-window');
   return named('shuffle-window', (s: Stream<T>): Stream<T> => {
     // per-epoch generator: epoch e's order does not depend on how much of epoch e-1 ran
-    const rng = Rng.derive(ctx.seed, `shuffle-window:epoch-${opts.epoch ?? 0}`);
-    const window: T[] = [];
+    const buffer = new ShuffleBuffer<T>(windowSize, Rng.derive(ctx.seed, `shuffle-window:epoch-${opts.epoch ?? 0}`));
     return s.consume<T>((err, x, push, next) => {
       if (err) {
         push(err);
@@ -34,32 +34,13 @@ export function shuffleWindow<T>(ctx: RunContext, opts: ShuffleWindowOptions): S
         return;
       }
       if (_.isNil(x)) {
-        // emit what is left in random order: a Fisher–Yates pass, one item per step
-        while (window.length > 0) {
-          const j = rng.int(window.length);
-          const item = window[j] as T;
-          window[j] = window[window.length - 1] as T;
-          window.pop();
-          push(null, item);
-        }
+        for (let item = buffer.drainOne(); item !== undefined; item = buffer.drainOne()) push(null, item);
         push(null, _.nil);
         return;
       }
-      if (windowSize === 1) {
-        push(null, x as T);
-        next();
-        return;
-      }
-      if (window.length < windowSize) {
-        window.push(x as T);
-        scope.ctx.counters.max('shuffle-window.peak_records', window.length);
-        next();
-        return;
-      }
-      const j = rng.int(windowSize);
-      const out = window[j] as T;
-      window[j] = x as T;
-      push(null, out);
+      const out = buffer.push(x as T);
+      if (out === undefined) scope.ctx.counters.max('shuffle-window.peak_records', buffer.size);
+      else push(null, out);
       next();
     });
   });

@@ -484,6 +484,13 @@ export class BatchBalancer {
     };
   }
 
+  /** Every record `snapshot()` names (waiting, and kept for reuse), for a checkpoint to save next to it. */
+  heldRecords(): TokenizedDoc[] {
+    const out = this.waitingRecords();
+    for (const c of this.classes) out.push(...c.recent);
+    return out;
+  }
+
   /** The state as plain JSON (pool contents as record ids, generator state), for checkpoints. */
   snapshot(): BalancerState {
     return {

@@ -1,0 +1,261 @@
+import type { Batch } from '../../schemas/batch.js';
+import { DataOptionsSchema, type DataOptions, type DataOptionsInput } from '../../schemas/data-options.js';
+import type { Doc } from '../../schemas/doc.js';
+import type { RawRecord } from '../../schemas/raw-record.js';
+import type { TokenizedDoc } from '../../schemas/tokenized-doc.js';
+import { parquetInfo } from '../../stages/adapters/parquet-reader.js';
+import { loadTokenizer, type TextTokenizer } from '../../stages/adapters/tokenizer.js';
+import { BatchBalancer, type BalancerState, type BatchBalancerOptions } from '../../stages/balance/batch-balancer.js';
+import { tokenizedFromRecord } from '../../stages/read-tokenized.js';
+import { ShuffleBuffer, type ShuffleBufferState } from '../../stages/shuffle/shuffle-buffer.js';
+import { CorpusReader, type ReaderCursor } from '../../stages/sources/corpus-reader.js';
+import { listShards, type Shard } from '../../stages/sources/list-shards.js';
+import { docFromRecord } from '../../stages/validate-docs.js';
+import { parseConfig } from '../config.js';
+import type { RunContext } from '../context.js';
+import { FatalError, isRecordError, RecordError } from '../errors.js';
+import { defaultTokenizerDir } from '../paths.js';
+import { Rng } from '../rng.js';
+
+/** A tokenized record as a checkpoint stores it (ids as a plain array). */
+export interface SavedDoc {
+  readonly id: string;
+  readonly label: string;
+  readonly ids: number[];
+}
+
+/** A formed batch as a checkpoint stores it. */
+export type SavedBatch = Omit<Batch, 'docs' | 'classIndex'> & { readonly classIndex: number[] };
+
+/**
+ * Everything the feed holds between two steps, as JSON: the reader's cursor, the shuffle window and the class pools
+ * (their records' ids with their contents, so a resume re-reads nothing before the cursor), batches already formed.
+ */
+export interface FeedState {
+  readonly version: 1;
+  readonly epoch: number;
+  readonly batchesThisEpoch: number;
+  readonly reader: ReaderCursor;
+  /** True once the epoch's input ended and the window is being drained. */
+  readonly draining: boolean;
+  readonly shuffle: ShuffleBufferState<Doc | SavedDoc>;
+  readonly balancer: BalancerState;
+  readonly balancerDocs: readonly SavedDoc[];
+  /** Batches formed (at an epoch's end) but not trained yet, without their docs (those are in `pendingDocs`). */
+  readonly pendingBatches: readonly SavedBatch[];
+  readonly pendingDocs: readonly SavedDoc[];
+}
+
+/** Options of the training feed: the data options plus the balancer's. */
+export interface TrainingFeedOptions {
+  readonly data: DataOptionsInput;
+  readonly balance: BatchBalancerOptions;
+}
+
+/**
+ * The training data path, read → validate → shuffle-window → tokenize → balance-batches, driven one record at a time
+ * by the trainer's pulls instead of through highland buffers, so that between two steps nothing is in flight: its
+ * whole position is a `FeedState` (reader cursor, window, pools), and a feed restored from it gives exactly the
+ * batches an uninterrupted one would. It uses the same parts as the stages (CorpusReader, docFromRecord,
+ * ShuffleBuffer, the tokenizer, BatchBalancer) and quarantines and counts the same way. Crosses epochs on its own
+ * (carrying the pools' leftovers); `next()` never ends.
+ */
+export class TrainingFeed {
+  private reader!: CorpusReader;
+  private shuffle!: ShuffleBuffer<Doc | TokenizedDoc>;
+  private draining = false;
+  private batchesThisEpoch = 0;
+  private readonly pending: Batch[] = [];
+  private readonly validate;
+  private readonly tokenizeScope;
+  private readonly readTokenizedScope;
+
+  private constructor(
+    private readonly ctx: RunContext,
+    private readonly opts: DataOptions,
+    private readonly shards: Shard[],
+    private readonly pretokenized: boolean,
+    private readonly tokenizer: TextTokenizer,
+    readonly balancer: BatchBalancer,
+    private epoch: number,
+    /** Called when an epoch's input has ended, with the epoch number. */
+    private readonly onEpochEnd: (epoch: number) => void,
+  ) {
+    this.validate = ctx.scope('validate');
+    this.tokenizeScope = ctx.scope('tokenize');
+    this.readTokenizedScope = ctx.scope('read-tokenized');
+  }
+
+  /** A feed at the start of epoch 0, or at a checkpoint's `state`. */
+  static async open(ctx: RunContext, options: TrainingFeedOptions, hooks: { onEpochEnd?: (epoch: number) => void } = {}, state?: FeedState): Promise<TrainingFeed> {
+    const opts = parseConfig(DataOptionsSchema, options.data, 'data');
+    const shards = listShards(opts.inputs, opts.format);
+    const pretokenized = shards.length > 0 && shards.every((s) => s.format === 'parquet')
+      && (await parquetInfo((shards[0] as Shard).path)).columns.includes('input_ids');
+    const tokenizer = await loadTokenizer(opts.tokenizer ?? defaultTokenizerDir);
+    const scope = ctx.scope('balance-batches');
+    const events = {
+      reject: (doc: TokenizedDoc, reason: string, message: string) => {
+        const record = reason === 'missing_label' ? doc : { id: doc.id, label: doc.label, tokens: doc.ids.length };
+        ctx.quarantine.add({ stage: 'balance-batches', reason, recordId: doc.id, message, record });
+      },
+      warn: (message: string) => scope.logger.warn({ stage: 'balance-batches' }, message),
+    };
+    const onEpochEnd = hooks.onEpochEnd ?? (() => {});
+    if (!state) {
+      const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, new BatchBalancer({ ...options.balance, atEpochEnd: 'carry' }, scope.rng(), events), 0, onEpochEnd);
+      feed.startEpoch(0);
+      return feed;
+    }
+    if (state.version !== 1) throw new FatalError(`checkpoint: unsupported feed state version ${String(state.version)}`);
+    const docs = new Map<string, TokenizedDoc>();
+    for (const d of [...state.balancerDocs, ...state.pendingDocs]) docs.set(d.id, fromSaved(d));
+    const lookup = (id: string): TokenizedDoc => {
+      const d = docs.get(id);
+      if (!d) throw new FatalError(`checkpoint: the pools name record ${id} but the checkpoint does not hold it; the checkpoint is damaged`);
+      return d;
+    };
+    const balancer = BatchBalancer.restore({ ...options.balance, atEpochEnd: 'carry' }, state.balancer, lookup, events);
+    const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, balancer, state.epoch, onEpochEnd);
+    feed.startEpoch(state.epoch, state);
+    feed.batchesThisEpoch = state.batchesThisEpoch;
+    feed.draining = state.draining;
+    for (const b of state.pendingBatches) feed.pending.push({ ...b, docs: b.ids.map(lookup), classIndex: Int32Array.from(b.classIndex) });
+    return feed;
+  }
+
+  /** The epoch the next record comes from. */
+  get currentEpoch(): number {
+    return this.epoch;
+  }
+
+  /** Total bytes of the input shards (progress). */
+  get totalBytes(): number {
+    return this.shards.reduce((n, s) => n + s.bytes, 0);
+  }
+
+  /** The next batch; crosses into the next epoch when one ends. */
+  async next(): Promise<Batch> {
+    for (;;) {
+      const queued = this.pending.shift();
+      if (queued) return queued;
+      const doc = await this.nextDoc();
+      if (doc === undefined) {
+        this.pending.push(...this.balancer.endEpoch());
+        this.batchesThisEpoch += this.pending.length;
+        if (this.batchesThisEpoch === 0) {
+          const p = this.balancer.options.schedule[0];
+          throw new FatalError(`epoch ${this.epoch} produced no batch: the corpus has too few classes or records for ${p?.classesPerBatch}×${p?.samplesPerClass} batches (see quarantine.jsonl)`);
+        }
+        this.onEpochEnd(this.epoch);
+        await this.reader.close();
+        this.startEpoch(this.epoch + 1);
+        continue;
+      }
+      const b = this.balancer.push(doc);
+      if (b) {
+        this.batchesThisEpoch++;
+        return b;
+      }
+    }
+  }
+
+  /** The feed's position, between two `next()` calls. */
+  snapshot(): FeedState {
+    const held = this.balancer.heldRecords();
+    const pendingDocs = this.pending.flatMap((b) => b.docs);
+    return {
+      version: 1,
+      epoch: this.epoch,
+      batchesThisEpoch: this.batchesThisEpoch,
+      reader: this.reader.cursor(),
+      draining: this.draining,
+      shuffle: (({ items, rng }) => ({ items: items.map(toSavedAny), rng }))(this.shuffle.snapshot()),
+      balancer: this.balancer.snapshot(),
+      balancerDocs: uniqueById(held).map(toSaved),
+      pendingBatches: this.pending.map(({ docs: _docs, classIndex, ...rest }) => ({ ...rest, classIndex: Array.from(classIndex) })),
+      pendingDocs: uniqueById(pendingDocs).map(toSaved),
+    };
+  }
+
+  /** Closes the open shards. */
+  close(): Promise<void> {
+    return this.reader.close();
+  }
+
+  private startEpoch(epoch: number, state?: FeedState): void {
+    this.epoch = epoch;
+    this.draining = false;
+    this.batchesThisEpoch = 0;
+    this.reader = new CorpusReader(this.ctx, this.shards, {
+      epoch, interleave: this.opts.interleave, shuffleShards: this.opts.shuffleShards, skipBadFiles: this.opts.skipBadFiles,
+      ...(this.opts.limit !== undefined ? { limit: this.opts.limit } : {}),
+    }, state?.reader);
+    const saved = state ? { items: state.shuffle.items.map((d) => ('ids' in d ? fromSaved(d) : d)), rng: state.shuffle.rng } : undefined;
+    this.shuffle = new ShuffleBuffer<Doc | TokenizedDoc>(this.opts.shuffleWindow, Rng.derive(this.ctx.seed, `shuffle-window:epoch-${epoch}`), saved);
+  }
+
+  /** The next tokenized record of the epoch in shuffled order, or undefined at its end. */
+  private async nextDoc(): Promise<TokenizedDoc | undefined> {
+    for (;;) {
+      let out: Doc | TokenizedDoc | undefined;
+      if (!this.draining) {
+        const raw = await this.reader.next();
+        if (raw === undefined) {
+          this.draining = true;
+          continue;
+        }
+        const doc = this.parse(raw);
+        if (doc === undefined) continue;
+        out = this.shuffle.push(doc);
+        if (out === undefined) {
+          this.ctx.counters.max('shuffle-window.peak_records', this.shuffle.size);
+          continue;
+        }
+      } else {
+        out = this.shuffle.drainOne();
+        if (out === undefined) return undefined;
+      }
+      const tokenized = 'ids' in out ? out : this.tokenize(out);
+      if (tokenized) return tokenized;
+    }
+  }
+
+  /** RawRecord → Doc (or TokenizedDoc for a prepared corpus); undefined when quarantined. */
+  private parse(raw: RawRecord): Doc | TokenizedDoc | undefined {
+    try {
+      return this.pretokenized ? tokenizedFromRecord(raw) : docFromRecord(raw, this.opts);
+    } catch (e) {
+      if (!isRecordError(e)) throw e;
+      (this.pretokenized ? this.readTokenizedScope : this.validate).quarantine(e, raw.value);
+      return undefined;
+    }
+  }
+
+  private tokenize(doc: Doc): TokenizedDoc | undefined {
+    const ids = this.tokenizer.encode(doc.text, this.opts.maxLength);
+    if (ids.length <= this.tokenizer.numSpecialTokens) {
+      this.tokenizeScope.quarantine(new RecordError('empty_after_tokenize', doc.id, `empty_after_tokenize (record ${doc.id}): no token left after normalization; the text holds only whitespace, control or format characters`), doc);
+      return undefined;
+    }
+    return { id: doc.id, label: doc.label, ids };
+  }
+}
+
+function toSaved(d: TokenizedDoc): SavedDoc {
+  return { id: d.id, label: d.label, ids: Array.from(d.ids) };
+}
+
+function toSavedAny(d: Doc | TokenizedDoc): Doc | SavedDoc {
+  return 'ids' in d ? toSaved(d) : d;
+}
+
+function fromSaved(d: SavedDoc): TokenizedDoc {
+  return { id: d.id, label: d.label, ids: Int32Array.from(d.ids) };
+}
+
+function uniqueById(docs: readonly TokenizedDoc[]): TokenizedDoc[] {
+  const seen = new Map<string, TokenizedDoc>();
+  for (const d of docs) if (!seen.has(d.id)) seen.set(d.id, d);
+  return [...seen.values()];
+}
