@@ -1,10 +1,9 @@
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../schemas/train-config.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
 import type { Batch } from '../schemas/batch.js';
-import { balanceBatches } from '../stages/balance-batches.js';
 import { loadTokenizer } from '../stages/adapters/tokenizer.js';
 import { EmbeddingModel } from '../stages/metric/model/embedding-model.js';
 import { Trainer, type StepResult } from '../stages/train-step.js';
@@ -18,13 +17,20 @@ import type { Logger } from './logger.js';
 import { defaultEvalCorpus, defaultTokenizerDir, defaultTrainCorpus, packageRoot } from './paths.js';
 import { peakRssMb, startStepProgress } from './progress.js';
 import { pullOne } from './stage.js';
+import { CheckpointStore } from './checkpoint/checkpoint-store.js';
+import { encodeTrainingTensors, restoreTrainingTensors, type TensorsIndex } from './checkpoint/training-tensors.js';
+import type { QuarantineState } from './quarantine.js';
+import type { RngState } from './rng.js';
+import { deadlineOf } from './training/deadline.js';
+import { TrainingFeed, type FeedState } from './training/training-feed.js';
 import { CollapseDetector, COLLAPSE_ADVICE } from './training/collapse-detector.js';
 import { CurriculumTracker, defaultCurriculum, parseCurriculum, parseMiner, singlePhase, type Curriculum } from './training/curriculum.js';
 import { evaluateModel, type EvalMetrics } from './training/evaluate.js';
 
 /** What `runTrain` returns (and writes as run.json). */
 export interface TrainReport {
-  readonly status: 'done' | 'collapsed';
+  /** `done`: all steps ran; `resumable`: stopped by a deadline or a signal, continue with `--resume`; `collapsed`: --stop-on-collapse. */
+  readonly status: 'done' | 'resumable' | 'collapsed';
   readonly exitCode: number;
   readonly out: string;
   readonly steps: number;
@@ -91,16 +97,86 @@ export function curriculumOf(cfg: TrainConfig, classes: number): Curriculum {
   return defaultCurriculum(cfg.steps, classes, cfg.classes, cfg.perClass);
 }
 
+/** How `runTrain` is run (beyond the config). */
+export interface TrainRunOptions {
+  readonly logger?: Logger;
+  /**
+   * A run directory to continue: from its newest checkpoint that verifies, with the config saved there (only the
+   * operational options — steps, checkpoint cadence, deadline, progress — are taken from the new input). Without a
+   * checkpoint there, a new run starts in that directory with the given config, so a nightly job runs one command.
+   */
+  readonly resume?: string;
+  /** Stop cleanly on SIGINT/SIGTERM (finish the step, write a checkpoint, status `resumable`). The CLI turns it on. */
+  readonly handleSignals?: boolean;
+  /** Asked before each step; true stops the run resumably there (an embedding scheduler's own deadline, tests). */
+  readonly shouldStop?: (step: number) => boolean;
+}
+
+/** Options a resumed run takes from its new command line rather than from the checkpoint. */
+const OPERATIONAL = ['steps', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'progress', 'logEvery', 'evalEvery', 'maxRejectRate', 'stopOnCollapse', 'backend'] as const;
+
+/** What a checkpoint's state.json holds besides the tensors. */
+interface TrainState {
+  readonly version: 1;
+  readonly step: number;
+  readonly config: TrainConfig;
+  /** The curriculum in force, as a --curriculum spec. */
+  readonly curriculum: string;
+  readonly feed: FeedState;
+  readonly rngStates: Record<string, RngState>;
+  readonly counters: Record<string, number>;
+  readonly quarantine: QuarantineState;
+  readonly detector: ReturnType<CollapseDetector['state']>;
+  readonly tracker: ReturnType<CurriculumTracker['state']>;
+  readonly untrained: EvalMetrics | null;
+  readonly history: Array<EvalMetrics & { step: number }>;
+  readonly metricsBytes: number;
+  readonly trainedRecords: number;
+  readonly trainLabels: string[] | null;
+  readonly seconds: number;
+}
+
 /**
- * Trains an embedding model: data graph → class-balanced batches (P×K per curriculum phase) → train step, with
- * diagnostics on every step, the collapse detector, evaluation before and after, and the outputs under `out`.
+ * Trains an embedding model: training feed (read → shuffle → tokenize → class-balanced batches, P×K per curriculum
+ * phase) → train step, with diagnostics on every step, the collapse detector, evaluation before and after,
+ * checkpoints every `checkpointEvery` steps and at every stop, a deadline and signals that stop it resumably,
+ * and the outputs under `out`.
  */
-export async function runTrain(input: TrainConfigInput, logger?: Logger): Promise<TrainReport> {
-  const cfg = parseConfig(TrainConfigSchema, input, 'train');
+export async function runTrain(input: TrainConfigInput, options: TrainRunOptions | Logger = {}): Promise<TrainReport> {
+  const opts: TrainRunOptions = 'info' in options ? { logger: options as Logger } : options as TrainRunOptions;
+  const startedAt = new Date();
+  let saved: TrainState | undefined;
+  let tensorsBin: Buffer | undefined;
+  let tensorsIndex: TensorsIndex | undefined;
+  let cfg: TrainConfig;
+  if (opts.resume) {
+    const found = await new CheckpointStore(join(opts.resume, 'checkpoints'), 1, opts.logger).loadLatest();
+    if (found) {
+      saved = JSON.parse((found.files.get('state.json') as Buffer).toString('utf8')) as TrainState;
+      tensorsBin = found.files.get('tensors.bin');
+      tensorsIndex = JSON.parse((found.files.get('tensors.json') as Buffer).toString('utf8')) as TensorsIndex;
+      const ops = Object.fromEntries(OPERATIONAL.filter((k) => (input as Record<string, unknown>)[k] !== undefined).map((k) => [k, (input as Record<string, unknown>)[k]]));
+      cfg = parseConfig(TrainConfigSchema, { ...saved.config, ...ops, out: opts.resume }, 'train');
+    } else {
+      cfg = parseConfig(TrainConfigSchema, { ...input, out: opts.resume }, 'train');
+    }
+  } else {
+    cfg = parseConfig(TrainConfigSchema, input, 'train');
+  }
+  const deadline = deadlineOf(cfg, startedAt);
   const out = cfg.out;
   mkdirSync(out, { recursive: true });
-  const ctx = new RunContext({ seed: cfg.seed, quarantinePath: join(out, 'quarantine.jsonl'), ...(logger ? { logger } : {}) });
+  const ctx = new RunContext({ seed: cfg.seed, quarantinePath: join(out, 'quarantine.jsonl'), ...(opts.logger ? { logger: opts.logger } : {}) });
   const log = ctx.logger;
+  if (saved) {
+    ctx.counters.restore(saved.counters);
+    ctx.quarantine.resume(saved.quarantine);
+    ctx.restoreRngStates(saved.rngStates);
+    log.info({ step: saved.step, out }, `resuming from the checkpoint of step ${saved.step}`);
+  } else if (opts.resume) {
+    log.info({ out }, 'no checkpoint to resume from: starting a new run there');
+  }
+  const store = new CheckpointStore(join(out, 'checkpoints'), cfg.keepCheckpoints, log);
   const backend = await selectBackend(cfg.backend);
   log.info({ backend: backend.backend, skipped: backend.skipped }, `backend: ${backend.backend}`);
   if (cfg.outputActivation === 'softmax') {
@@ -120,7 +196,8 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
 
   // the number of classes sizes the default curriculum; a stream cannot know it up front, so the eval set (or P) stands in
   const classesGuess = evalLabels.size > 0 ? evalLabels.size : cfg.classes * 4;
-  const curriculum = curriculumOf(cfg, classesGuess);
+  // a resumed run keeps its curriculum even when --steps (which scales the default one) changes
+  const curriculum = saved ? parseCurriculum(saved.curriculum) : curriculumOf(cfg, classesGuess);
   const tracker = new CurriculumTracker(curriculum);
   const schedule = curriculum.phases.map((p) => `${p.fromStep}:${p.classesPerBatch}x${p.samplesPerClass}`).join(',');
   log.info({ curriculum: curriculum.spec }, 'curriculum');
@@ -131,16 +208,28 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
   }, cfg.seed);
   const trainer = new Trainer(model, { learningRate: cfg.lr, tokenLearningRate: tokenLearningRate(cfg), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm, margin: cfg.margin }, () => ctx.rng('miner:random').next());
   const detector = new CollapseDetector({ margin: cfg.margin, epsilon: cfg.collapseEpsilon, minSpread: cfg.collapseMinSpread, window: cfg.collapseWindow });
+  if (saved && tensorsBin && tensorsIndex) {
+    await restoreTrainingTensors(model, trainer, tensorsBin, tensorsIndex);
+    tracker.restore(saved.tracker);
+    detector.restore(saved.detector);
+  }
 
-  const untrained = evalDocs.length > 0 ? evaluateModel(model, evalDocs) : null;
-  if (untrained) log.info(untrained, 'untrained model');
-  const history: Array<EvalMetrics & { step: number }> = [];
+  const untrained = saved ? saved.untrained : evalDocs.length > 0 ? evaluateModel(model, evalDocs) : null;
+  if (untrained && !saved) log.info(untrained, 'untrained model');
+  const history: Array<EvalMetrics & { step: number }> = saved ? [...saved.history] : [];
   const metricsPath = join(out, 'metrics.jsonl');
-  writeFileSync(metricsPath, '');
+  let metricsBytes = 0;
+  if (saved) {
+    // lines of steps after the checkpoint (a run killed later) are written again by this run
+    if (existsSync(metricsPath)) truncateSync(metricsPath, saved.metricsBytes);
+    else writeFileSync(metricsPath, '');
+    metricsBytes = saved.metricsBytes;
+  } else {
+    writeFileSync(metricsPath, '');
+  }
 
-  const balance = balanceBatches(ctx, { schedule, atEpochEnd: 'carry', ...(cfg.poolCapacity ? { poolCapacity: cfg.poolCapacity } : {}) });
-  const trainLabels = new Set<string>();
-  let labelsChecked = evalLabels.size === 0 || cfg.evalUnseenLabels;
+  const trainLabels = new Set<string>(saved?.trainLabels ?? []);
+  let labelsChecked = evalLabels.size === 0 || cfg.evalUnseenLabels || (saved !== undefined && saved.trainLabels === null);
   const checkLabels = () => {
     if (labelsChecked) return;
     labelsChecked = true;
@@ -148,83 +237,114 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
       throw new ConfigError('eval', `none of the ${evalLabels.size} labels in ${evalInputs.join(', ')} appears in the training data (e.g. "${[...evalLabels][0]}"); check --eval and --label-field, or pass --eval-unseen-labels to evaluate on held-out classes`);
     }
   };
+  const feed = await TrainingFeed.open(ctx, {
+    data: cfg,
+    balance: { schedule, ...(cfg.poolCapacity ? { poolCapacity: cfg.poolCapacity } : {}) },
+  }, { onEpochEnd: checkLabels }, saved?.feed);
+  ctx.defer(() => feed.close());
 
   const t0 = performance.now();
-  let trainedRecords = 0;
-  let step = 0;
-  let epoch = 0;
+  const priorSeconds = saved?.seconds ?? 0;
+  const firstStep = saved?.step ?? 0;
+  let trainedRecords = saved?.trainedRecords ?? 0;
+  let step = firstStep;
   let status: TrainReport['status'] = 'done';
-  let totalBytes = 0;
+  let stopSignal: string | undefined;
+  let lastCheckpoint = saved ? step : -1;
+  const onSignal = (sig: NodeJS.Signals) => {
+    // a second signal does not wait for the step
+    if (stopSignal) process.exit(130);
+    stopSignal = sig;
+    log.warn({ signal: sig, step }, `${sig}: finishing the current step, then writing a checkpoint (send it again to stop at once)`);
+  };
+  if (opts.handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  const writeCheckpoint = async () => {
+    await ctx.quarantine.flush();
+    const tensors = await encodeTrainingTensors(model, trainer);
+    const state: TrainState = {
+      version: 1, step, config: cfg, curriculum: curriculum.spec, feed: feed.snapshot(), rngStates: ctx.rngStates(), counters: ctx.counters.snapshot(),
+      quarantine: ctx.quarantine.state(), detector: detector.state(), tracker: tracker.state(), untrained, history, metricsBytes,
+      trainedRecords, trainLabels: labelsChecked ? null : [...trainLabels], seconds: priorSeconds + (performance.now() - t0) / 1000,
+    };
+    const dir = await store.write(step, new Map<string, Buffer | string>([
+      ['state.json', JSON.stringify(state)], ['tensors.bin', tensors.data], ['tensors.json', JSON.stringify(tensors.index)],
+    ]));
+    lastCheckpoint = step;
+    log.debug({ step, dir }, 'checkpoint written');
+  };
   const stopProgress = cfg.progress
-    ? startStepProgress(cfg.steps, () => ({ step, detail: `| epoch ${epoch} | ${ctx.counters.get('read.records')} records read` }))
+    ? startStepProgress(cfg.steps, () => ({ step, detail: `| epoch ${feed.currentEpoch} | ${ctx.counters.get('read.records')} records read` }))
     : () => {};
   try {
     try {
-      training: while (step < cfg.steps) {
-        const data = await buildDataGraph(ctx, { ...cfg, epoch });
-        totalBytes = data.totalBytes;
-        const batches = data.graph.stream().through(balance);
-        let gotAny = false;
-        try {
-          for (let r = await pullOne(batches); !r.done; r = await pullOne(batches)) {
-            const batch: Batch = r.value;
-            gotAny = true;
-            for (const l of batch.labels) trainLabels.add(l);
-            const phase = tracker.phaseAt(step);
-            const res = trainer.step({ ...batch, step }, phase.miner);
-            trainedRecords += batch.docs.length;
-            if (!Number.isFinite(res.loss)) throw new FatalError(`step ${step}: the loss is ${res.loss}; lower the learning rate (--lr ${cfg.lr})`);
-            const fired = detector.observe(step, res.hardestLoss, res.spread);
-            tracker.observe(step, res.activeFraction);
-            if (fired) {
-              log.warn({ step, hardestLoss: res.hardestLoss, spread: res.spread }, COLLAPSE_ADVICE);
-            }
-            if (step % cfg.logEvery === 0 || fired || step === cfg.steps - 1) {
-              const line: MetricsLine = { ...res, step, phase: phase.index, collapse: detector.looksCollapsed(res.hardestLoss, res.spread), recordsSeen: ctx.counters.get('read.records') };
-              appendFileSync(metricsPath, `${JSON.stringify(line)}\n`);
-            }
-            step++;
-            if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps && evalDocs.length > 0) {
-              checkLabels();
-              history.push({ step, ...evaluateModel(model, evalDocs) });
-            }
-            if (fired && cfg.stopOnCollapse) {
-              status = 'collapsed';
-              break training;
-            }
-            if (step >= cfg.steps) break training;
-          }
-        } finally {
-          batches.destroy();
+      while (step < cfg.steps) {
+        const why = stopSignal ?? (Date.now() >= deadline ? 'deadline reached' : opts.shouldStop?.(step) ? 'asked to stop' : undefined);
+        if (why) {
+          status = 'resumable';
+          log.warn({ step, reason: why }, `stopping at step ${step} (${why}); continue with --resume ${out}`);
+          break;
         }
-        checkLabels();
-        if (!gotAny) throw new FatalError(`epoch ${epoch} produced no batch: the corpus has too few classes or records for ${curriculum.phases[0]?.classesPerBatch}×${curriculum.phases[0]?.samplesPerClass} batches (see quarantine.jsonl)`);
-        epoch++;
+        const batch: Batch = await feed.next();
+        for (const l of batch.labels) trainLabels.add(l);
+        const phase = tracker.phaseAt(step);
+        const res = trainer.step({ ...batch, step }, phase.miner);
+        trainedRecords += batch.docs.length;
+        if (!Number.isFinite(res.loss)) throw new FatalError(`step ${step}: the loss is ${res.loss}; lower the learning rate (--lr ${cfg.lr})`);
+        const fired = detector.observe(step, res.hardestLoss, res.spread);
+        tracker.observe(step, res.activeFraction);
+        if (fired) {
+          log.warn({ step, hardestLoss: res.hardestLoss, spread: res.spread }, COLLAPSE_ADVICE);
+        }
+        if (step % cfg.logEvery === 0 || fired || step === cfg.steps - 1) {
+          const line: MetricsLine = { ...res, step, phase: phase.index, collapse: detector.looksCollapsed(res.hardestLoss, res.spread), recordsSeen: ctx.counters.get('read.records') };
+          const text = `${JSON.stringify(line)}\n`;
+          appendFileSync(metricsPath, text);
+          metricsBytes += Buffer.byteLength(text);
+        }
+        step++;
+        if (cfg.evalEvery > 0 && step % cfg.evalEvery === 0 && step < cfg.steps && evalDocs.length > 0) {
+          checkLabels();
+          history.push({ step, ...evaluateModel(model, evalDocs) });
+        }
+        if (fired && cfg.stopOnCollapse) {
+          status = 'collapsed';
+          break;
+        }
+        if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0 && step < cfg.steps) await writeCheckpoint();
       }
+      // every stop leaves a checkpoint to resume or replay from
+      if (step !== lastCheckpoint) await writeCheckpoint();
     } finally {
       stopProgress();
+      if (opts.handleSignals) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     }
   } finally {
-    // worker pools and open shards of the epoch stopped midway, and the quarantine file
+    // open shards, worker pools and the quarantine file
     await ctx.close();
   }
   const seconds = (performance.now() - t0) / 1000;
-  checkLabels();
+  if (status === 'done') checkLabels();
   const final = evalDocs.length > 0 ? evaluateModel(model, evalDocs) : null;
-  if (final) history.push({ step, ...final });
+  if (final && history.at(-1)?.step !== step) history.push({ step, ...final });
   await model.save(join(out, 'model'));
 
   const read = ctx.counters.get('read.records');
   const quarantined = ctx.quarantine.count();
   const exitCode = status === 'collapsed' ? ExitCode.collapse : rejectRateExitCode(quarantined, read, cfg.maxRejectRate);
-  const bal = balance.balancer.stats();
+  const bal = feed.balancer.stats();
   const report: TrainReport = {
     status,
     exitCode,
     out,
     steps: step,
     seconds: Math.round(seconds * 100) / 100,
-    stepsPerSec: Math.round((step / Math.max(seconds, 1e-9)) * 10) / 10,
+    stepsPerSec: Math.round(((step - firstStep) / Math.max(seconds, 1e-9)) * 10) / 10,
     backend,
     curriculum: curriculum.spec,
     collapse: { fired: detector.fired !== undefined, atStep: detector.fired ?? null },
@@ -239,8 +359,8 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
       reused: bal.reused,
       carriedDuplicates: bal.carriedDuplicates,
       waitingAtStop: read + bal.reused - trainedRecords - quarantined - bal.carriedDuplicates,
-      epochsStarted: bal.epochs,
-      bytesPerEpoch: totalBytes,
+      epochsStarted: feed.currentEpoch + 1,
+      bytesPerEpoch: feed.totalBytes,
       evalRecords: evalDocs.length,
       evalQuarantined: evalCtx.quarantine.count(),
     },
@@ -248,7 +368,7 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
     peakRssMb: peakRssMb(),
   };
   writeFileSync(join(out, 'eval.json'), JSON.stringify({ ...(final ?? {}), untrained, history }, null, 2));
-  writeFileSync(join(out, 'run.json'), JSON.stringify({ ...report, config: cfg, versions: packageVersions(), tfMemory: tf.memory().numTensors }, null, 2));
+  writeFileSync(join(out, 'run.json'), JSON.stringify({ ...report, resumedFromStep: saved ? firstStep : null, config: cfg, versions: packageVersions(), tfMemory: tf.memory().numTensors }, null, 2));
   model.dispose();
   return report;
 }

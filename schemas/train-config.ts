@@ -53,6 +53,16 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   /** Class pools: total records held (default 16 × the largest batch). */
   poolCapacity: z.number().int().positive().optional(),
   progress: z.boolean().default(true),
+  /** Write a checkpoint every N steps (0: only when the run stops). Default 500 steps. */
+  checkpointEvery: z.number().int().min(0).default(500),
+  /** Checkpoints kept (the newest). Default 3. */
+  keepCheckpoints: z.number().int().min(1).default(3),
+  /** Stop (resumable) after this long: "6h", "90m", "1h30m" or seconds. */
+  maxDuration: z.string().min(1).optional(),
+  /** Stop (resumable) when the local clock reaches HH:MM. */
+  until: z.string().min(1).optional(),
+  /** Record the batch stream (per step: ids, labels, token ids, phase) as parquet shards in this directory. */
+  record: z.string().min(1).optional(),
 }).refine((c) => !(c.miner && c.curriculum), { message: 'give either --miner or --curriculum, not both', path: ['miner'] });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;

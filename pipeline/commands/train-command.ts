@@ -57,7 +57,13 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     .option('--collapse-window <n>', 'steps the collapse condition must hold', intArg('--collapse-window'))
     .option('--stop-on-collapse', 'stop with exit code 3 when the collapse detector fires')
     .option('--max-reject-rate <r>', 'exit 2 when quarantined / read exceeds this fraction', numberArg('--max-reject-rate'))
-    .option('--no-progress', 'no progress bar');
+    .option('--no-progress', 'no progress bar')
+    .option('--resume <dir>', 'continue the run in DIR from its newest valid checkpoint (a new run there when it has none)')
+    .option('--checkpoint-every <n>', 'write a checkpoint every N steps (0: only when the run stops); default 500', intArg('--checkpoint-every'))
+    .option('--keep-checkpoints <k>', 'checkpoints kept; default 3', intArg('--keep-checkpoints'))
+    .option('--max-duration <d>', 'stop resumably after this long: 6h, 90m, 1h30m or seconds')
+    .option('--until <HH:MM>', 'stop resumably when the local clock reaches HH:MM')
+    .option('--record <dir>', 'record the batch stream (ids, labels, token ids, phase per step) as parquet shards');
   cmd.action(async (o: Record<string, unknown>) => {
     const file = o.config ? readConfigFile(o.config as string) : {};
     // flags the user typed override the file; commander defaults do not
@@ -67,12 +73,12 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     for (const [k, v] of Object.entries(data)) if (given(k === 'inputs' ? 'input' : k) || !(k in file)) fromFlags[k] = v;
     if (!given('maxLength') && !('maxLength' in file)) delete fromFlags.maxLength;
     if (o.train) fromFlags.inputs = [...((given('input') ? data.inputs : []) as string[]), ...(o.train as string[])];
-    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'tokenLr', 'weightDecay', 'clipNorm', 'encoder', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate']) {
+    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'tokenLr', 'weightDecay', 'clipNorm', 'encoder', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'record']) {
       if (o[k] !== undefined) fromFlags[k] = o[k];
     }
     if (given('normalize')) fromFlags.normalize = o.normalize;
     if (given('progress')) fromFlags.progress = o.progress;
-    const report = await runTrain({ ...file, ...fromFlags } as TrainConfigInput);
+    const report = await runTrain({ ...file, ...fromFlags } as TrainConfigInput, { handleSignals: true, ...(o.resume ? { resume: o.resume as string } : {}) });
     const f = report.final;
     const u = report.untrained;
     const fmt = (m: typeof f) => (m ? `MAP@R ${m.mean_average_precision_at_r.toFixed(3)}, P@1 ${m.precision_at_1.toFixed(3)}` : 'n/a');
