@@ -142,7 +142,7 @@ interface TrainState {
  * checkpoints every `checkpointEvery` steps and at every stop, a deadline and signals that stop it resumably,
  * and the outputs under `out`.
  */
-export async function runTrain(input: TrainConfigInput, options: TrainRunOptions | Logger = {}): Promise<TrainReport> {
+export async function runTrain(input: Partial<TrainConfigInput>, options: TrainRunOptions | Logger = {}): Promise<TrainReport> {
   const opts: TrainRunOptions = 'info' in options ? { logger: options as Logger } : options as TrainRunOptions;
   const startedAt = new Date();
   let saved: TrainState | undefined;
@@ -240,7 +240,7 @@ export async function runTrain(input: TrainConfigInput, options: TrainRunOptions
   const feed = await TrainingFeed.open(ctx, {
     data: cfg,
     balance: { schedule, ...(cfg.poolCapacity ? { poolCapacity: cfg.poolCapacity } : {}) },
-  }, { onEpochEnd: checkLabels }, saved?.feed);
+  }, saved?.feed);
   ctx.defer(() => feed.close());
 
   const t0 = performance.now();
@@ -251,6 +251,7 @@ export async function runTrain(input: TrainConfigInput, options: TrainRunOptions
   let status: TrainReport['status'] = 'done';
   let stopSignal: string | undefined;
   let lastCheckpoint = saved ? step : -1;
+  let lastEpoch = saved?.feed.epoch ?? 0;
   const onSignal = (sig: NodeJS.Signals) => {
     // a second signal does not wait for the step
     if (stopSignal) process.exit(130);
@@ -288,6 +289,11 @@ export async function runTrain(input: TrainConfigInput, options: TrainRunOptions
           break;
         }
         const batch: Batch = await feed.next();
+        // the first batch of a new epoch: the whole previous epoch has been trained on
+        if (batch.epoch > lastEpoch) {
+          checkLabels();
+          lastEpoch = batch.epoch;
+        }
         for (const l of batch.labels) trainLabels.add(l);
         const phase = tracker.phaseAt(step);
         const res = trainer.step({ ...batch, step }, phase.miner);

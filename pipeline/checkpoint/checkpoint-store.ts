@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FatalError } from '../errors.js';
@@ -38,9 +38,24 @@ export class CheckpointStore {
 
   /** Writes the checkpoint of `step` atomically; returns its directory. */
   async write(step: number, files: ReadonlyMap<string, Buffer | string>): Promise<string> {
+    const tmp = join(this.dir, `.tmp-step-${step}-${process.pid}`);
+    try {
+      return await this.writeUnsafe(step, files, tmp);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      const previous = this.steps()[0];
+      throw new FatalError(
+        `the checkpoint of step ${step} could not be written to ${this.dir} (${(e as Error).message}); ` +
+          (previous !== undefined ? `the previous checkpoint (step ${previous}) is intact. ` : 'there is no earlier checkpoint. ') +
+          'Free disk space or fix the directory\'s permissions, then continue with --resume',
+        { cause: e },
+      );
+    }
+  }
+
+  private async writeUnsafe(step: number, files: ReadonlyMap<string, Buffer | string>, tmp: string): Promise<string> {
     mkdirSync(this.dir, { recursive: true });
     const final = join(this.dir, `step-${String(step).padStart(9, '0')}`);
-    const tmp = join(this.dir, `.tmp-step-${step}-${process.pid}`);
     await rm(tmp, { recursive: true, force: true });
     mkdirSync(tmp);
     const meta: Record<string, { bytes: number; sha256: string }> = {};
@@ -61,7 +76,7 @@ export class CheckpointStore {
 
   /** Steps of the checkpoints present, newest first (complete or not: `loadLatest` checks). */
   steps(): number[] {
-    if (!existsSync(this.dir)) return [];
+    if (!existsSync(this.dir) || !statSync(this.dir).isDirectory()) return [];
     return readdirSync(this.dir)
       .map((n) => NAME.exec(n))
       .filter((m): m is RegExpExecArray => m !== null)

@@ -78,8 +78,6 @@ export class TrainingFeed {
     private readonly tokenizer: TextTokenizer,
     readonly balancer: BatchBalancer,
     private epoch: number,
-    /** Called when an epoch's input has ended, with the epoch number. */
-    private readonly onEpochEnd: (epoch: number) => void,
   ) {
     this.validate = ctx.scope('validate');
     this.tokenizeScope = ctx.scope('tokenize');
@@ -87,7 +85,7 @@ export class TrainingFeed {
   }
 
   /** A feed at the start of epoch 0, or at a checkpoint's `state`. */
-  static async open(ctx: RunContext, options: TrainingFeedOptions, hooks: { onEpochEnd?: (epoch: number) => void } = {}, state?: FeedState): Promise<TrainingFeed> {
+  static async open(ctx: RunContext, options: TrainingFeedOptions, state?: FeedState): Promise<TrainingFeed> {
     const opts = parseConfig(DataOptionsSchema, options.data, 'data');
     const shards = listShards(opts.inputs, opts.format);
     const pretokenized = shards.length > 0 && shards.every((s) => s.format === 'parquet')
@@ -101,9 +99,8 @@ export class TrainingFeed {
       },
       warn: (message: string) => scope.logger.warn({ stage: 'balance-batches' }, message),
     };
-    const onEpochEnd = hooks.onEpochEnd ?? (() => {});
     if (!state) {
-      const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, new BatchBalancer({ ...options.balance, atEpochEnd: 'carry' }, scope.rng(), events), 0, onEpochEnd);
+      const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, new BatchBalancer({ ...options.balance, atEpochEnd: 'carry' }, scope.rng(), events), 0);
       feed.startEpoch(0);
       return feed;
     }
@@ -116,7 +113,7 @@ export class TrainingFeed {
       return d;
     };
     const balancer = BatchBalancer.restore({ ...options.balance, atEpochEnd: 'carry' }, state.balancer, lookup, events);
-    const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, balancer, state.epoch, onEpochEnd);
+    const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, balancer, state.epoch);
     feed.startEpoch(state.epoch, state);
     feed.batchesThisEpoch = state.batchesThisEpoch;
     feed.draining = state.draining;
@@ -147,7 +144,6 @@ export class TrainingFeed {
           const p = this.balancer.options.schedule[0];
           throw new FatalError(`epoch ${this.epoch} produced no batch: the corpus has too few classes or records for ${p?.classesPerBatch}×${p?.samplesPerClass} batches (see quarantine.jsonl)`);
         }
-        this.onEpochEnd(this.epoch);
         await this.reader.close();
         this.startEpoch(this.epoch + 1);
         continue;

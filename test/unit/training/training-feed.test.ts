@@ -44,7 +44,7 @@ describe('TrainingFeed', () => {
         const c2 = testContext({ seed: 5 });
         c2.counters.restore(counters);
         c2.quarantine.resume(quarantine);
-        const f2 = await TrainingFeed.open(c2, options([...inputs], window), {}, state);
+        const f2 = await TrainingFeed.open(c2, options([...inputs], window), state);
         const tail = await batches(f2, total - stopAt);
         await f2.close();
         expect([...head, ...tail], `stop at ${stopAt}`).toEqual(full);
