@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../pipeline/logger.js';
 import { runTrain } from '../../pipeline/train.js';
 import type { TrainConfigInput } from '../../schemas/train-config.js';
+import { evalOf, metricsOf } from '../helpers/run-outputs.js';
 
-export const resumeConfig: TrainConfigInput = {
+const resumeConfig: TrainConfigInput = {
   inputs: ['test/fixtures/small-corpus.jsonl'],
   eval: ['test/fixtures/small-eval.jsonl'],
   steps: 60,
@@ -26,12 +27,6 @@ export const resumeConfig: TrainConfigInput = {
 };
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tf-resume-'));
-/** metrics.jsonl without the per-step wall time, the one field that may differ. */
-export const metricsOf = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => {
-  const { ms: _ms, ...rest } = JSON.parse(l) as Record<string, unknown>;
-  return rest;
-});
-export const evalOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as Record<string, unknown>;
 const recordsOf = (dir: string) => (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { records: unknown }).records;
 
 describe('stop and resume', () => {
