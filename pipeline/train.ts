@@ -5,8 +5,7 @@ import { TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../s
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
 import type { Batch } from '../schemas/batch.js';
 import { loadTokenizer } from '../stages/adapters/tokenizer.js';
-import { EmbeddingModel } from '../stages/metric/model/embedding-model.js';
-import { Trainer, type StepResult } from '../stages/train-step.js';
+import type { StepResult } from '../stages/train-step.js';
 import { selectBackend, type BackendReport } from './backend.js';
 import { parseConfig } from './config.js';
 import { RunContext } from './context.js';
@@ -22,6 +21,10 @@ import { encodeTrainingTensors, restoreTrainingTensors, type TensorsIndex } from
 import type { QuarantineState } from './quarantine.js';
 import type { RngState } from './rng.js';
 import { deadlineOf } from './training/deadline.js';
+import { buildModelAndTrainer } from './training/build-trainer.js';
+import { BatchRecorder } from './recording/batch-recorder.js';
+
+export { TOKEN_LR_FACTOR, tokenLearningRate } from './training/build-trainer.js';
 import { TrainingFeed, type FeedState } from './training/training-feed.js';
 import { CollapseDetector, COLLAPSE_ADVICE } from './training/collapse-detector.js';
 import { CurriculumTracker, defaultCurriculum, parseCurriculum, parseMiner, singlePhase, type Curriculum } from './training/curriculum.js';
@@ -75,19 +78,6 @@ async function loadEvalDocs(ctx: RunContext, cfg: TrainConfig, inputs: string[])
   for (let r = await pullOne(s); !r.done; r = await pullOne(s)) docs.push(r.value);
   if (docs.length < 2) throw new FatalError(`eval: ${inputs.join(', ')} holds ${docs.length} usable record(s); evaluation needs at least 2`);
   return docs;
-}
-
-/**
- * Default ratio of the token table's learning rate to `lr`. The table starts at N(0, 1) (as torch's nn.Embedding)
- * and Adam moves a weight by about its learning rate per step, so at `lr` the rows hardly leave their random start
- * in a few thousand steps; ×30 took the default curriculum on banking77 (3,000 steps) from MAP@R 0.639 to 0.747
- * (docs/experiment.md).
- */
-export const TOKEN_LR_FACTOR = 30;
-
-/** The token table's learning rate: `tokenLr`, or `lr` × TOKEN_LR_FACTOR. */
-export function tokenLearningRate(cfg: Pick<TrainConfig, 'lr' | 'tokenLr'>): number {
-  return cfg.tokenLr ?? cfg.lr * TOKEN_LR_FACTOR;
 }
 
 /** The curriculum a config asks for. */
@@ -202,11 +192,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   const schedule = curriculum.phases.map((p) => `${p.fromStep}:${p.classesPerBatch}x${p.samplesPerClass}`).join(',');
   log.info({ curriculum: curriculum.spec }, 'curriculum');
 
-  const model = EmbeddingModel.create({
-    encoder: cfg.encoder, vocabSize: tokenizer.vocabSize, embeddingDim: cfg.embeddingDim, head: cfg.head,
-    normalize: cfg.normalize, outputActivation: cfg.outputActivation, maxLength: cfg.maxLength, layers: cfg.layers, heads: cfg.heads,
-  }, cfg.seed);
-  const trainer = new Trainer(model, { learningRate: cfg.lr, tokenLearningRate: tokenLearningRate(cfg), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm, margin: cfg.margin }, () => ctx.rng('miner:random').next());
+  const { model, trainer } = buildModelAndTrainer(cfg, tokenizer.vocabSize, ctx);
   const detector = new CollapseDetector({ margin: cfg.margin, epsilon: cfg.collapseEpsilon, minSpread: cfg.collapseMinSpread, window: cfg.collapseWindow });
   if (saved && tensorsBin && tensorsIndex) {
     await restoreTrainingTensors(model, trainer, tensorsBin, tensorsIndex);
@@ -243,6 +229,9 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   }, saved?.feed);
   ctx.defer(() => feed.close());
 
+  const recorder = cfg.record ? new BatchRecorder(cfg.record, { config: cfg, curriculum: curriculum.spec }) : undefined;
+  if (recorder && saved) recorder.resumeAt(saved.step);
+
   const t0 = performance.now();
   const priorSeconds = saved?.seconds ?? 0;
   const firstStep = saved?.step ?? 0;
@@ -263,6 +252,8 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     process.on('SIGTERM', onSignal);
   }
   const writeCheckpoint = async () => {
+    // the recording's shards end where checkpoints are, so a resume continues it without gaps or repeats
+    await recorder?.seal();
     await ctx.quarantine.flush();
     const tensors = await encodeTrainingTensors(model, trainer);
     const state: TrainState = {
@@ -298,6 +289,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
         const phase = tracker.phaseAt(step);
         const res = trainer.step({ ...batch, step }, phase.miner);
         trainedRecords += batch.docs.length;
+        await recorder?.write({ step, phase: phase.index, miner: phase.miner, batch, loss: res.loss, hardestLoss: res.hardestLoss });
         if (!Number.isFinite(res.loss)) throw new FatalError(`step ${step}: the loss is ${res.loss}; lower the learning rate (--lr ${cfg.lr})`);
         const fired = detector.observe(step, res.hardestLoss, res.spread);
         tracker.observe(step, res.activeFraction);

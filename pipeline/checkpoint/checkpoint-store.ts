@@ -89,7 +89,7 @@ export class CheckpointStore {
     for (const step of this.steps()) {
       const dir = join(this.dir, `step-${String(step).padStart(9, '0')}`);
       try {
-        return await this.load(dir, step);
+        return await CheckpointStore.loadDir(dir, step);
       } catch (e) {
         this.logger?.warn({ checkpoint: dir, error: (e as Error).message }, 'checkpoint damaged; trying the previous one');
       }
@@ -97,14 +97,17 @@ export class CheckpointStore {
     return undefined;
   }
 
-  private async load(dir: string, step: number): Promise<LoadedCheckpoint> {
+  /** Reads and verifies one checkpoint directory (of `step`, when given); a damaged one is a FatalError naming the file. */
+  static async loadDir(dir: string, step?: number): Promise<LoadedCheckpoint> {
     let manifest: CheckpointManifest;
     try {
       manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as CheckpointManifest;
     } catch (e) {
       throw new FatalError(`${join(dir, MANIFEST)}: missing or unreadable (${(e as Error).message})`);
     }
-    if (manifest.format !== 'tripletflow-checkpoint' || manifest.step !== step) throw new FatalError(`${join(dir, MANIFEST)}: not a checkpoint of step ${step}`);
+    if (manifest.format !== 'tripletflow-checkpoint' || (step !== undefined && manifest.step !== step)) {
+      throw new FatalError(`${join(dir, MANIFEST)}: not a tripletflow checkpoint${step !== undefined ? ` of step ${step}` : ''}`);
+    }
     const files = new Map<string, Buffer>();
     for (const [name, m] of Object.entries(manifest.files)) {
       const buf = await readFile(join(dir, name)).catch((e: Error) => {
@@ -113,7 +116,7 @@ export class CheckpointStore {
       if (buf.length !== m.bytes || sha256(buf) !== m.sha256) throw new FatalError(`${join(dir, name)}: checksum mismatch (${buf.length} bytes, expected ${m.bytes})`);
       files.set(name, buf);
     }
-    return { step, dir, files };
+    return { step: manifest.step, dir, files };
   }
 
   private async prune(): Promise<void> {
