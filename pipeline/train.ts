@@ -25,7 +25,10 @@ import { buildModelAndTrainer } from './training/build-trainer.js';
 import { BatchRecorder } from './recording/batch-recorder.js';
 
 export { TOKEN_LR_FACTOR, tokenLearningRate } from './training/build-trainer.js';
-import { TrainingFeed, type FeedState } from './training/training-feed.js';
+import { FEED_STAGES, TrainingFeed, type FeedState } from './training/training-feed.js';
+import type { StageTiming } from './stage-clock.js';
+
+const TRAIN_STEP = FEED_STAGES.indexOf('train-step');
 import { CollapseDetector, COLLAPSE_ADVICE } from './training/collapse-detector.js';
 import { CurriculumTracker, defaultCurriculum, parseCurriculum, parseMiner, singlePhase, type Curriculum } from './training/curriculum.js';
 import { evaluateModel, type EvalMetrics } from './training/evaluate.js';
@@ -54,6 +57,8 @@ export interface MetricsLine extends StepResult {
   readonly phase: number;
   readonly collapse: boolean;
   readonly recordsSeen: number;
+  /** Per-stage output, rate over the logging interval, and busy / waiting times (ms, this session). */
+  readonly stages: Record<string, StageTiming>;
 }
 
 function packageVersions(): Record<string, string> {
@@ -268,7 +273,10 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     log.debug({ step, dir }, 'checkpoint written');
   };
   const stopProgress = cfg.progress
-    ? startStepProgress(cfg.steps, () => ({ step, detail: `| epoch ${feed.currentEpoch} | ${ctx.counters.get('read.records')} records read` }))
+    ? startStepProgress(cfg.steps, () => {
+      const b = feed.clock.busiest();
+      return { step, detail: `| epoch ${feed.currentEpoch} | ${ctx.counters.get('read.records')} records read | busiest: ${b.name} ${Math.round(b.share * 100)}%` };
+    })
     : () => {};
   try {
     try {
@@ -288,6 +296,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
         for (const l of batch.labels) trainLabels.add(l);
         const phase = tracker.phaseAt(step);
         const res = trainer.step({ ...batch, step }, phase.miner);
+        feed.clock.add(TRAIN_STEP, res.ms, 1);
         trainedRecords += batch.docs.length;
         await recorder?.write({ step, phase: phase.index, miner: phase.miner, batch, loss: res.loss, hardestLoss: res.hardestLoss });
         if (!Number.isFinite(res.loss)) throw new FatalError(`step ${step}: the loss is ${res.loss}; lower the learning rate (--lr ${cfg.lr})`);
@@ -297,7 +306,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
           log.warn({ step, hardestLoss: res.hardestLoss, spread: res.spread }, COLLAPSE_ADVICE);
         }
         if (step % cfg.logEvery === 0 || fired || step === cfg.steps - 1) {
-          const line: MetricsLine = { ...res, step, phase: phase.index, collapse: detector.looksCollapsed(res.hardestLoss, res.spread), recordsSeen: ctx.counters.get('read.records') };
+          const line: MetricsLine = { ...res, step, phase: phase.index, collapse: detector.looksCollapsed(res.hardestLoss, res.spread), recordsSeen: ctx.counters.get('read.records'), stages: feed.clock.snapshot() };
           const text = `${JSON.stringify(line)}\n`;
           appendFileSync(metricsPath, text);
           metricsBytes += Buffer.byteLength(text);

@@ -16,6 +16,7 @@ import type { RunContext } from '../context.js';
 import { FatalError, isRecordError, RecordError } from '../errors.js';
 import { defaultTokenizerDir } from '../paths.js';
 import { Rng } from '../rng.js';
+import { StageClock } from '../stage-clock.js';
 
 /** A tokenized record as a checkpoint stores it (ids as a plain array). */
 export interface SavedDoc {
@@ -60,12 +61,18 @@ export interface TrainingFeedOptions {
  * ShuffleBuffer, the tokenizer, BatchBalancer) and quarantines and counts the same way. Crosses epochs on its own
  * (carrying the pools' leftovers); `next()` never ends.
  */
+/** The feed's stages, in pipeline order, then the trainer's. */
+export const FEED_STAGES = ['read', 'validate', 'shuffle-window', 'tokenize', 'balance-batches', 'train-step'] as const;
+const [READ, VALIDATE, SHUFFLE, TOKENIZE, BALANCE] = [0, 1, 2, 3, 4];
+
 export class TrainingFeed {
   private reader!: CorpusReader;
   private shuffle!: ShuffleBuffer<Doc | TokenizedDoc>;
   private draining = false;
   private batchesThisEpoch = 0;
   private readonly pending: Batch[] = [];
+  /** Busy time and output of each stage of the feed (and, added by the trainer, of train-step). */
+  readonly clock = new StageClock(FEED_STAGES);
   private readonly validate;
   private readonly tokenizeScope;
   private readonly readTokenizedScope;
@@ -148,7 +155,9 @@ export class TrainingFeed {
         this.startEpoch(this.epoch + 1);
         continue;
       }
+      const t = performance.now();
       const b = this.balancer.push(doc);
+      this.clock.add(BALANCE, performance.now() - t, b ? 1 : 0);
       if (b) {
         this.batchesThisEpoch++;
         return b;
@@ -196,23 +205,34 @@ export class TrainingFeed {
     for (;;) {
       let out: Doc | TokenizedDoc | undefined;
       if (!this.draining) {
+        let t = performance.now();
         const raw = await this.reader.next();
+        let t2 = performance.now();
+        this.clock.add(READ, t2 - t, raw ? 1 : 0);
         if (raw === undefined) {
           this.draining = true;
           continue;
         }
         const doc = this.parse(raw);
+        t = performance.now();
+        this.clock.add(VALIDATE, t - t2, doc ? 1 : 0);
         if (doc === undefined) continue;
         out = this.shuffle.push(doc);
+        t2 = performance.now();
+        this.clock.add(SHUFFLE, t2 - t, out ? 1 : 0);
         if (out === undefined) {
           this.ctx.counters.max('shuffle-window.peak_records', this.shuffle.size);
           continue;
         }
       } else {
+        const t = performance.now();
         out = this.shuffle.drainOne();
+        this.clock.add(SHUFFLE, performance.now() - t, out ? 1 : 0);
         if (out === undefined) return undefined;
       }
+      const t = performance.now();
       const tokenized = 'ids' in out ? out : this.tokenize(out);
+      this.clock.add(TOKENIZE, performance.now() - t, tokenized ? 1 : 0);
       if (tokenized) return tokenized;
     }
   }

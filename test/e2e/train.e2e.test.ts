@@ -36,9 +36,16 @@ describe('train on the small real corpus', () => {
     expect(r.final?.mean_average_precision_at_r).toBeGreaterThan((r.untrained?.mean_average_precision_at_r ?? 1) + 0.02);
     const m = lines(dir);
     expect(m).toHaveLength(120);
-    for (const k of ['step', 'epoch', 'phase', 'miner', 'batchSize', 'loss', 'hardestLoss', 'activeFraction', 'meanPos', 'meanNeg', 'spread', 'collapse', 'recordsSeen', 'ms']) {
+    for (const k of ['step', 'epoch', 'phase', 'miner', 'batchSize', 'loss', 'hardestLoss', 'activeFraction', 'meanPos', 'meanNeg', 'spread', 'collapse', 'recordsSeen', 'ms', 'stages']) {
       expect(m[0]).toHaveProperty(k);
     }
+    // per-stage figures: every stage of the feed and the trainer, with its output and busy / waiting times
+    const stages = m.at(-1)?.stages as unknown as Record<string, { records: number; busyMs: number; waitProducerMs: number; waitConsumerMs: number; recordsPerSec: number }>;
+    expect(Object.keys(stages)).toEqual(['read', 'validate', 'shuffle-window', 'tokenize', 'balance-batches', 'train-step']);
+    expect(stages['train-step']?.records).toBe(120);
+    expect(stages.read!.records).toBeGreaterThan(300);
+    expect(stages['train-step']!.waitProducerMs).toBeCloseTo(['read', 'validate', 'shuffle-window', 'tokenize', 'balance-batches'].reduce((s, k) => s + stages[k]!.busyMs, 0), -1);
+    for (const s of Object.values(stages)) expect(s.waitConsumerMs).toBeGreaterThanOrEqual(0);
     const mean = (xs: Array<Record<string, number | string | boolean>>) => xs.reduce((s, x) => s + (x.hardestLoss as number), 0) / xs.length;
     expect(mean(m.slice(-20))).toBeLessThan(mean(m.slice(0, 20)));
     expect(new Set(m.map((x) => x.miner))).toEqual(new Set(['semi-hard', 'batch-hard']));
@@ -60,7 +67,7 @@ describe('train on the small real corpus', () => {
 
     const again = out();
     await runTrain({ ...base, out: again }, silentLogger());
-    const strip = (xs: Array<Record<string, unknown>>) => xs.map(({ ms: _ms, ...rest }) => rest);
+    const strip = (xs: Array<Record<string, unknown>>) => xs.map(({ ms: _ms, stages: _stages, ...rest }) => rest);
     expect(strip(lines(again))).toEqual(strip(m));
   });
 

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CheckpointStore } from '../../../pipeline/checkpoint/checkpoint-store.js';
-import type { Logger } from '../../../pipeline/logger.js';
+import { CheckpointStore } from '../../../../pipeline/checkpoint/checkpoint-store.js';
+import type { Logger } from '../../../../pipeline/logger.js';
 
 const files = (step: number) => new Map<string, Buffer | string>([['state.json', JSON.stringify({ step })], ['tensors.bin', Buffer.alloc(1000, step)]]);
 
