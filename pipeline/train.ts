@@ -39,7 +39,10 @@ export interface TrainReport {
   readonly status: 'done' | 'resumable' | 'collapsed';
   readonly exitCode: number;
   readonly out: string;
+  /** Steps done so far (over every session of the run). */
   readonly steps: number;
+  /** Steps the run is configured for. */
+  readonly stepsTotal: number;
   readonly seconds: number;
   readonly stepsPerSec: number;
   readonly backend: BackendReport;
@@ -350,6 +353,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     exitCode,
     out,
     steps: step,
+    stepsTotal: cfg.steps,
     seconds: Math.round(seconds * 100) / 100,
     stepsPerSec: Math.round(((step - firstStep) / Math.max(seconds, 1e-9)) * 10) / 10,
     backend,

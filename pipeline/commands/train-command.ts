@@ -86,7 +86,8 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
       `\ntripletflow train: ${report.status} after ${report.steps} steps in ${report.seconds}s (${report.stepsPerSec} steps/s) on ${report.backend.backend}\n` +
       `  untrained: ${fmt(u)}\n  trained:   ${fmt(f)}\n` +
       `  collapse detector: ${report.collapse.fired ? `fired at step ${report.collapse.atStep}` : 'quiet'}; records read ${report.records.read}, quarantined ${report.records.quarantined}\n` +
-      `  outputs in ${report.out}/ (run.json, metrics.jsonl, eval.json, model/)\n`,
+      `  outputs in ${report.out}/ (run.json, metrics.jsonl, eval.json, model/, checkpoints/)\n` +
+      (report.status === 'resumable' ? `  stopped before step ${report.steps} of ${report.stepsTotal}; continue with: tripletflow train --resume ${report.out}\n` : ''),
     );
     process.stdout.write(`${JSON.stringify({ status: report.status, steps: report.steps, stepsPerSec: report.stepsPerSec, backend: report.backend.backend, untrained: u, final: f, collapse: report.collapse, out: report.out })}\n`);
     setExitCode(report.exitCode);
