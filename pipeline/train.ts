@@ -249,6 +249,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   let stopSignal: string | undefined;
   let lastCheckpoint = saved ? step : -1;
   let lastEpoch = saved?.feed.epoch ?? 0;
+  let loopSeconds = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     // a second signal does not wait for the step
     if (stopSignal) process.exit(130);
@@ -326,6 +327,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
         if (cfg.checkpointEvery > 0 && step % cfg.checkpointEvery === 0 && step < cfg.steps) await writeCheckpoint();
       }
       // every stop leaves a checkpoint to resume or replay from
+      loopSeconds = (performance.now() - t0) / 1000;
       if (step !== lastCheckpoint) await writeCheckpoint();
     } finally {
       stopProgress();
@@ -355,7 +357,8 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     steps: step,
     stepsTotal: cfg.steps,
     seconds: Math.round(seconds * 100) / 100,
-    stepsPerSec: Math.round(((step - firstStep) / Math.max(seconds, 1e-9)) * 10) / 10,
+    // the training loop's rate (with its periodic checkpoints), not counting the final checkpoint and evaluation
+    stepsPerSec: Math.round(((step - firstStep) / Math.max(loopSeconds || seconds, 1e-9)) * 10) / 10,
     backend,
     curriculum: curriculum.spec,
     collapse: { fired: detector.fired !== undefined, atStep: detector.fired ?? null },
