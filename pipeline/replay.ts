@@ -122,6 +122,7 @@ export async function runReplay(opts: ReplayOptions): Promise<ReplayReport> {
       lines,
     };
   } finally {
+    trainer.dispose();
     model.dispose();
     await ctx.close();
   }

@@ -383,6 +383,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   };
   writeFileSync(join(out, 'eval.json'), JSON.stringify({ ...(final ?? {}), untrained, history }, null, 2));
   writeFileSync(join(out, 'run.json'), JSON.stringify({ ...report, resumedFromStep: saved ? firstStep : null, config: cfg, versions: packageVersions(), tfMemory: tf.memory().numTensors }, null, 2));
+  trainer.dispose();
   model.dispose();
   return report;
 }

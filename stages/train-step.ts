@@ -4,9 +4,12 @@ import { named, type Stage, type Stream } from '../pipeline/stage.js';
 import type { Batch } from '../schemas/batch.js';
 import type { MinerSpec } from '../schemas/triplets.js';
 import { batchDiagnostics, type BatchDiagnostics } from './metric/diagnostics.js';
-import type { EmbeddingModel } from './metric/model/embedding-model.js';
+import { HostDenseAdam, TfDenseAdam } from './metric/model/dense-adam.js';
+import type { EmbeddingModel, EncoderInput } from './metric/model/embedding-model.js';
+import { headBackward, headForward, type HeadLayer } from './metric/model/head-pass.js';
 import { TokenTable } from './metric/model/token-table.js';
-import { tfTripletLoss, type TfTripletLoss } from './metric/tf-triplet-loss.js';
+import { tfGram, tfTripletLoss, type TfTripletLoss } from './metric/tf-triplet-loss.js';
+import type { TripletLossResult } from './metric/triplet-loss.js';
 
 /** Optimizer and loss settings of a train step. */
 export interface TrainStepOptions {
@@ -26,6 +29,23 @@ export interface TrainStepOptions {
   readonly margin?: number;
   /** Squared Euclidean distance (default true). */
   readonly squared?: boolean;
+  /**
+   * Train on the host path: the head's forward pass as fused matMul + bias + ReLU kernels, its backward pass as plain
+   * matMul kernels, and biases, ReLU masks, loss and Adam on typed arrays: about 8 tf kernels per step instead of
+   * ~100 (bench/train/README.md). Default: on for a `bag` model without output activation when the backend is wasm
+   * or cpu, where reading tensors back is a memory copy; off elsewhere (the tf path: tf.variableGrads, Adam as tf
+   * kernels). True for a transformer or softmax model is an error.
+   */
+  readonly hostStep?: boolean;
+}
+
+/** Backends on which the host path is the default: their tensors live in this process's memory. */
+const HOST_BACKENDS: readonly string[] = ['wasm', 'cpu'];
+
+interface PassResult {
+  readonly loss: number;
+  readonly r: TripletLossResult;
+  readonly gradNorm: number | null;
 }
 
 /** What one train step did. */
@@ -46,12 +66,17 @@ export interface StepResult extends BatchDiagnostics {
 
 /**
  * Forward → distance → mining → loss → Adam, one batch at a time, without leaking tensors. The token table is updated
- * on the CPU (lazy Adam on the rows the batch used); the dense variables by tf.train.adam.
+ * on the CPU (lazy Adam on the rows the batch used). On wasm/cpu a bag model takes the host path (`hostStep`): the
+ * head's matMuls are the only tf kernels; otherwise tf.variableGrads and Adam as tf kernels.
  */
 export class Trainer {
-  readonly optimizer: tf.AdamOptimizer;
+  /** Adam on the dense variables: moments on the host for the host path, in tf variables for the tf path. */
+  readonly denseAdam: HostDenseAdam | TfDenseAdam;
+  /** Whether steps take the host path (see TrainStepOptions.hostStep). */
+  readonly hostStep: boolean;
   private readonly losses = new Map<string, TfTripletLoss>();
-  private readonly opts: Required<Omit<TrainStepOptions, 'clipNorm'>> & { clipNorm?: number };
+  private readonly opts: Required<Omit<TrainStepOptions, 'clipNorm' | 'hostStep'>> & { clipNorm?: number };
+  private layers: HeadLayer[] | undefined;
   private tmpId = 0;
 
   constructor(readonly model: EmbeddingModel, opts: TrainStepOptions = {}, private readonly rng?: () => number) {
@@ -63,7 +88,16 @@ export class Trainer {
       squared: opts.squared ?? true,
       ...(opts.clipNorm !== undefined ? { clipNorm: opts.clipNorm } : {}),
     };
-    this.optimizer = tf.train.adam(this.opts.learningRate);
+    const { encoder, outputActivation } = model.options;
+    const eligible = encoder === 'bag' && outputActivation === 'none';
+    if (opts.hostStep === true && !eligible) {
+      throw new Error(`train step: hostStep needs the bag encoder without an output activation (got encoder ${encoder}, outputActivation ${outputActivation}); leave hostStep unset to choose the path by model and backend`);
+    }
+    this.hostStep = opts.hostStep ?? (eligible && HOST_BACKENDS.includes(tf.getBackend()));
+    const adam = { learningRate: this.opts.learningRate };
+    this.denseAdam = this.hostStep
+      ? new HostDenseAdam(model.variables, adam, this.opts.weightDecay)
+      : new TfDenseAdam(model.variables, adam, this.opts.weightDecay);
   }
 
   /** One optimisation step on `batch` with `miner`. */
@@ -72,37 +106,74 @@ export class Trainer {
     const tl = this.lossFor(miner);
     const input = this.model.input(batch.docs.map((d) => d.ids));
     const labels = batch.classIndex;
+    const { loss, r, gradNorm } = this.hostStep ? this.hostPass(tl, input, labels) : this.tfPass(tl, input, labels);
+    const diag = batchDiagnostics(r.distances, labels, this.opts.margin);
+    const numTriplets = r.triplets.anchor.length;
+    return {
+      step: batch.step,
+      epoch: batch.epoch,
+      miner: miner.name,
+      batchSize: batch.docs.length,
+      loss,
+      activeFraction: numTriplets > 0 ? r.numNonzero / numTriplets : 0,
+      numTriplets,
+      gradNorm,
+      ...diag,
+      ms: performance.now() - t0,
+    };
+  }
+
+  /** Frees the optimizer's tensors (the model is its owner's to dispose). */
+  dispose(): void {
+    this.denseAdam.dispose();
+  }
+
+  /** The host path: fused matMul kernels for the head (head-pass.ts), everything else on typed arrays. */
+  private hostPass(tl: TfTripletLoss, input: EncoderInput, labels: Int32Array): PassResult {
+    const layers = (this.layers ??= this.model.headLayers());
+    const B = input.shape[0];
+    const tape = headForward(layers, input.x, B);
+    const r = tl.core.compute({ data: tape.output, rows: B, cols: this.model.outputDim }, labels, { grad: true, gram: tfGram });
+    const { dx, grads, weights } = headBackward(layers, tape, r.grad as Float32Array);
+    const rows = this.model.inputBackward(input, dx);
+    let scale = 1;
+    let gradNorm: number | null = null;
+    if (this.opts.clipNorm !== undefined) {
+      let sq = TokenTable.sumSquares(rows);
+      for (const g of grads.values()) for (let i = 0; i < g.length; i++) sq += (g[i] as number) * (g[i] as number);
+      gradNorm = Math.sqrt(sq);
+      if (gradNorm > this.opts.clipNorm) scale = this.opts.clipNorm / gradNorm;
+    }
+    this.model.table.adamStep(rows, { learningRate: this.opts.tokenLearningRate }, scale, this.opts.weightDecay);
+    (this.denseAdam as HostDenseAdam).apply(grads, scale, weights);
+    // float32, as the tf path's loss tensor: metrics read the same on both paths
+    return { loss: Math.fround(r.loss), r, gradNorm };
+  }
+
+  /** The tf path: tf.variableGrads over the model's forward pass and the loss, Adam as tf kernels. */
+  private tfPass(tl: TfTripletLoss, input: EncoderInput, labels: Int32Array): PassResult {
     const x0 = tf.tensor(input.x, input.shape);
     // the encoder input as a variable, so variableGrads also returns its gradient (scattered back to the token rows)
     const x = tf.variable(x0, true, `train-input#${this.tmpId++}`);
     x0.dispose();
-    let gradInput: Float32Array;
     let gradNorm: number | null = null;
-    let lossValue: number;
+    let loss: number;
     try {
       const { value, grads } = tf.variableGrads(() => tl.loss(this.model.forward(x, input, false), labels));
       try {
-        lossValue = value.dataSync()[0] as number;
-        gradInput = (grads[x.name] as tf.Tensor).dataSync() as Float32Array;
-        const rows = this.model.inputBackward(input, gradInput);
-        const dense: tf.NamedTensorMap = {};
-        for (const v of this.model.variables.values()) if (grads[v.name]) dense[v.name] = grads[v.name] as tf.Tensor;
+        loss = value.dataSync()[0] as number;
+        const rows = this.model.inputBackward(input, (grads[x.name] as tf.Tensor).dataSync() as Float32Array);
+        const dense = new Map<string, tf.Tensor>();
+        for (const [k, v] of this.model.variables) if (grads[v.name]) dense.set(k, grads[v.name] as tf.Tensor);
         let scale = 1;
         // the global norm costs a device sync per step: computed only when clipping needs it
         if (this.opts.clipNorm !== undefined) {
-          const denseSq = tf.tidy(() => tf.addN(Object.values(dense).map((g) => tf.sum(tf.square(g)))).dataSync()[0] as number);
+          const denseSq = tf.tidy(() => tf.addN([...dense.values()].map((g) => tf.sum(tf.square(g)))).dataSync()[0] as number);
           gradNorm = Math.sqrt(denseSq + TokenTable.sumSquares(rows));
           if (gradNorm > this.opts.clipNorm) scale = this.opts.clipNorm / gradNorm;
         }
         this.model.table.adamStep(rows, { learningRate: this.opts.tokenLearningRate }, scale, this.opts.weightDecay);
-        tf.tidy(() => {
-          const scaled: tf.NamedTensorMap = {};
-          for (const [k, g] of Object.entries(dense)) scaled[k] = scale === 1 ? g : tf.mul(g, scale);
-          this.optimizer.applyGradients(scaled as tf.NamedTensorMap as Parameters<tf.AdamOptimizer["applyGradients"]>[0]);
-          if (this.opts.weightDecay > 0) {
-            for (const v of this.model.variables.values()) v.assign(tf.sub(v, tf.mul(v, this.opts.learningRate * this.opts.weightDecay)));
-          }
-        });
+        (this.denseAdam as TfDenseAdam).apply(dense, scale);
       } finally {
         tf.dispose([value, ...Object.values(grads)]);
       }
@@ -111,20 +182,7 @@ export class Trainer {
     }
     const r = tl.last;
     if (!r) throw new Error('train step: the loss did not run');
-    const diag = batchDiagnostics(r.distances, labels, this.opts.margin);
-    const numTriplets = r.triplets.anchor.length;
-    return {
-      step: batch.step,
-      epoch: batch.epoch,
-      miner: miner.name,
-      batchSize: batch.docs.length,
-      loss: lossValue,
-      activeFraction: numTriplets > 0 ? r.numNonzero / numTriplets : 0,
-      numTriplets,
-      gradNorm,
-      ...diag,
-      ms: performance.now() - t0,
-    };
+    return { loss, r, gradNorm };
   }
 
   private lossFor(miner: MinerSpec): TfTripletLoss {

@@ -1,7 +1,7 @@
 // Training speed: steps/s of the train step alone (batches prepared first) and of the whole `train` loop, on the
 // bundled banking77 train split, bag encoder, 128-d, head 256→128, P×K = 16×4, max length 32 — the issue's reference
 // setup (an independent PyTorch implementation ran 73–78 steps/s here with 2 threads).
-// use: npx tsx bench/train/steps.ts [--steps 300] [--backend wasm]
+// use: npx tsx bench/train/steps.ts [--steps 300] [--backend wasm] [--no-loop]
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendChoice } from '../../pipeline/backend.js';
 import { RunContext } from '../../pipeline/context.js';
@@ -16,7 +16,7 @@ import { balanceBatches } from '../../stages/balance-batches.js';
 import { EmbeddingModel } from '../../stages/metric/model/embedding-model.js';
 import { Trainer } from '../../stages/train-step.js';
 
-const { values: a } = parseArgs({ options: { steps: { type: 'string', default: '300' }, backend: { type: 'string', default: 'wasm' } } });
+const { values: a } = parseArgs({ options: { steps: { type: 'string', default: '300' }, backend: { type: 'string', default: 'wasm' }, 'no-loop': { type: 'boolean', default: false } } });
 const steps = Number(a.steps);
 const backend = await selectBackend(a.backend as BackendChoice);
 const ctx = new RunContext({ seed: 0, logger: silentLogger() });
@@ -32,22 +32,44 @@ const miners: MinerSpec[] = [
   { name: 'batch-hard', positive: 'hardest', negative: 'hardest', tfMasked: false },
   { name: 'semi-hard', fallback: 'hardest', bounded: true, tfMasked: false },
 ];
-console.log(`backend ${backend.backend}; ${batches.length} distinct 16×4 batches of banking77, ${steps} timed steps each after 30 warm-up steps`);
-console.log('| measured | miner | median ms/step | steps/s (1000 / median) |');
-console.log('|---|---|---|---|');
+// the two train-step paths side by side, alternating step by step so both see the same machine load
+const paths = [
+  { name: 'tf path (variableGrads, Adam as tf kernels; the path before the host step)', hostStep: false },
+  { name: 'host path (default on wasm/cpu)', hostStep: true },
+];
+console.log(`backend ${backend.backend}; ${batches.length} distinct 16×4 batches of banking77, ${steps} timed steps per path after 30 warm-up steps; the paths alternate step by step`);
+// CPU time (process.cpuUsage: user + system, all threads) is what a step costs whatever else runs on the machine
+console.log('| measured | miner | median ms/step | steps/s (1000 / median) | vs tf path | median CPU ms/step | vs tf path (CPU) |');
+console.log('|---|---|---|---|---|---|---|');
 for (const miner of miners) {
-  const model = EmbeddingModel.create({ vocabSize: 30522 }, 0);
-  const trainer = new Trainer(model, { learningRate: 1e-3, tokenLearningRate: 3e-2 });
-  const ms: number[] = [];
+  const runs = paths.map((p) => {
+    const model = EmbeddingModel.create({ vocabSize: 30522 }, 0);
+    return { ...p, model, trainer: new Trainer(model, { learningRate: 1e-3, tokenLearningRate: 3e-2, hostStep: p.hostStep }), ms: [] as number[], cpu: [] as number[] };
+  });
   for (let i = 0; i < steps + 30; i++) {
-    const t0 = performance.now();
-    trainer.step(batches[i % batches.length] as Batch, miner);
-    if (i >= 30) ms.push(performance.now() - t0);
+    for (const r of runs) {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      r.trainer.step(batches[i % batches.length] as Batch, miner);
+      const ms = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (i >= 30) {
+        r.ms.push(ms);
+        r.cpu.push((c.user + c.system) / 1000);
+      }
+    }
   }
-  console.log(`| train step alone | ${miner.name} | ${median(ms).toFixed(1)} | ${(1000 / median(ms)).toFixed(1)} |`);
-  model.dispose();
+  const base = median(runs[0]?.ms ?? []);
+  const baseCpu = median(runs[0]?.cpu ?? []);
+  for (const r of runs) {
+    const m = median(r.ms);
+    const c = median(r.cpu);
+    console.log(`| train step alone, ${r.name} | ${miner.name} | ${m.toFixed(2)} | ${(1000 / m).toFixed(1)} | ${(base / m).toFixed(2)}× | ${c.toFixed(2)} | ${(baseCpu / c).toFixed(2)}× |`);
+    r.trainer.dispose();
+    r.model.dispose();
+  }
 }
-for (const miner of ['batch-hard', 'semi-hard']) {
+for (const miner of a['no-loop'] ? [] : ['batch-hard', 'semi-hard']) {
   const r = await runTrain({ inputs: [defaultTrainCorpus], eval: [], miner, steps, out: `/tmp/tripletflow-bench-${miner}`, progress: false, backend: a.backend as BackendChoice, workers: 0 }, silentLogger());
-  console.log(`| whole \`train\` loop (data, batching, step, logging; no eval) | ${miner} | ${(1000 / r.stepsPerSec).toFixed(1)} (mean) | ${r.stepsPerSec} |`);
+  console.log(`| whole \`train\` loop (data, batching, step, logging; no eval), default path | ${miner} | ${(1000 / r.stepsPerSec).toFixed(1)} (mean) | ${r.stepsPerSec} | | | |`);
 }

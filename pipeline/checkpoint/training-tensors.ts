@@ -6,17 +6,17 @@ import { FatalError } from '../errors.js';
 /** The JSON half of saved training tensors: how to cut `tensors.bin` back into named tensors. */
 export interface TensorsIndex {
   readonly specs: tf.io.WeightsManifestEntry[];
-  /** Names of the Adam optimizer's weights, in its order (iterations, first moments, second moments). */
-  readonly adamNames: string[];
   readonly tableStep: number;
+  /** Steps of the dense variables' Adam (its moments are `dense-adam/m/<variable>` and `dense-adam/v/<variable>`). */
+  readonly denseAdamStep?: number;
+  /** Checkpoints written before DenseAdam: names of tf.train.adam's weights (iterations, first moments, second moments). */
+  readonly adamNames?: string[];
 }
-
-/** Adam's running β powers: private in tfjs, saved bit for bit (setWeights recomputes them with pow, which rounds differently). */
-interface AdamBetaPowers { accBeta1: tf.Variable; accBeta2: tf.Variable }
 
 /**
  * Every number training needs to continue bit for bit: the dense variables, the token table with its lazy-Adam
- * moments, and the dense optimizer's moments, iteration count and β powers.
+ * moments, and the dense optimizer's moments and step count (Adam's step size is recomputed from the count). The
+ * layout is the same for the host and the tf path, so a checkpoint resumes on any backend.
  */
 export async function encodeTrainingTensors(model: EmbeddingModel, trainer: Trainer): Promise<{ data: Buffer; index: TensorsIndex }> {
   const owned: tf.Tensor[] = [];
@@ -31,16 +31,12 @@ export async function encodeTrainingTensors(model: EmbeddingModel, trainer: Trai
     named['table/weights'] = own(tf.tensor1d(model.table.weights));
     named['table/m'] = own(tf.tensor1d(table.m));
     named['table/v'] = own(tf.tensor1d(table.v));
-    const adam = await trainer.optimizer.getWeights();
-    // getWeights returns a new iteration scalar (ours to dispose) and the optimizer's own moment variables (not ours)
-    adam.forEach((w, i) => {
-      named[`adam/${String(i).padStart(5, '0')}`] = i === 0 ? own(w.tensor) : w.tensor;
-    });
-    const betas = trainer.optimizer as unknown as AdamBetaPowers;
-    named['adam/beta1'] = betas.accBeta1;
-    named['adam/beta2'] = betas.accBeta2;
+    const adam = trainer.denseAdam.state();
+    for (const [which, moments] of [['m', adam.m], ['v', adam.v]] as const) {
+      for (const [k, a] of moments) named[`dense-adam/${which}/${k}`] = own(tf.tensor1d(a));
+    }
     const { data, specs } = await tf.io.encodeWeights(named);
-    return { data: Buffer.from(data), index: { specs, adamNames: adam.map((w) => w.name), tableStep: table.step } };
+    return { data: Buffer.from(data), index: { specs, tableStep: table.step, denseAdamStep: adam.step } };
   } finally {
     tf.dispose(owned);
   }
@@ -65,12 +61,34 @@ export async function restoreTrainingTensors(model: EmbeddingModel, trainer: Tra
     if (weights.length !== model.table.weights.length) throw new FatalError(`checkpoint: the token table has ${weights.length} numbers, the model ${model.table.weights.length}; resume with the same tokenizer and embedding size`);
     model.table.weights.set(weights);
     model.table.restoreOptimizerState({ step: index.tableStep, m: get('table/m').dataSync() as Float32Array, v: get('table/v').dataSync() as Float32Array });
-    if (index.adamNames.length > 0) {
-      // the optimizer's new variables take their own reference to the data; the decoded tensors are disposed below
-      await trainer.optimizer.setWeights(index.adamNames.map((name, i) => ({ name, tensor: get(`adam/${String(i).padStart(5, '0')}`) })));
-      const betas = trainer.optimizer as unknown as AdamBetaPowers;
-      betas.accBeta1.assign(get('adam/beta1'));
-      betas.accBeta2.assign(get('adam/beta2'));
+    const m = new Map<string, Float32Array>();
+    const v = new Map<string, Float32Array>();
+    let step: number;
+    if (index.denseAdamStep !== undefined) {
+      step = index.denseAdamStep;
+      for (const k of model.variables.keys()) {
+        m.set(k, get(`dense-adam/m/${k}`).dataSync() as Float32Array);
+        v.set(k, get(`dense-adam/v/${k}`).dataSync() as Float32Array);
+      }
+    } else {
+      // written before DenseAdam by tf.train.adam: iterations, then `<variable>#<model>/m` and `/v` per variable; the
+      // moments carry over, the step size is recomputed from the count (equal up to float rounding)
+      const names = index.adamNames ?? [];
+      step = names.length > 0 ? (get('adam/00000').dataSync()[0] as number) : 0;
+      names.forEach((name, i) => {
+        const found = /^(.*)#\d+\/([mv])$/.exec(name);
+        if (!found) return;
+        (found[2] === 'm' ? m : v).set(found[1] as string, get(`adam/${String(i).padStart(5, '0')}`).dataSync() as Float32Array);
+      });
+      for (const k of model.variables.keys()) {
+        if (!m.has(k)) m.set(k, new Float32Array(model.variables.get(k)!.size));
+        if (!v.has(k)) v.set(k, new Float32Array(model.variables.get(k)!.size));
+      }
+    }
+    try {
+      trainer.denseAdam.restore({ step, m, v });
+    } catch (e) {
+      throw new FatalError(`checkpoint: ${(e as Error).message}; resume with the same model options`, { cause: e });
     }
   } finally {
     tf.dispose(Object.values(t));

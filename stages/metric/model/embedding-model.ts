@@ -6,6 +6,7 @@ import { FatalError } from '../../../pipeline/errors.js';
 import { Rng } from '../../../pipeline/rng.js';
 import { EmbeddingModelOptionsSchema, type EmbeddingModelOptions, type EmbeddingModelOptionsInput } from './embedding-model-options.js';
 import { dense } from './dense.js';
+import type { HeadLayer } from './head-pass.js';
 import { TokenTable, normal, type RowGrads } from './token-table.js';
 
 /** The encoder's input for one batch, computed on the CPU from the token table. */
@@ -100,6 +101,15 @@ export class EmbeddingModel {
       if (this.options.outputActivation === 'softmax') h = tf.softmax(h);
       if (normalize) h = tf.div(h, tf.maximum(tf.norm(h, 'euclidean', 1, true), 1e-12));
       return h;
+    });
+  }
+
+  /** The head's layers in order, with their variables (for the host training pass, `head-pass.ts`). */
+  headLayers(): HeadLayer[] {
+    return this.options.head.map((_d, i) => {
+      const kernelKey = `head/dense${i}/kernel`;
+      const biasKey = `head/dense${i}/bias`;
+      return { kernelKey, biasKey, kernel: this.v(kernelKey), bias: this.v(biasKey) };
     });
   }
 

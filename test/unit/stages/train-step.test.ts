@@ -33,7 +33,7 @@ function oneStep(opts: ConstructorParameters<typeof Trainer>[1]) {
   const dense = Math.max(...[...model.variables.values()].map((v, i) => maxDiff(v.dataSync() as Float32Array, dense0[i] as Float32Array)));
   // unused rows (0, 15..19) never move: the table's Adam is lazy
   const unused = maxDiff(model.table.weights.subarray(15 * 8), table0.subarray(15 * 8));
-  trainer.optimizer.dispose();
+  trainer.dispose();
   model.dispose();
   return { table, dense, unused };
 }
@@ -61,5 +61,67 @@ describe('Trainer learning rates', () => {
     expect(tokenLearningRate({ lr: 1e-3, tokenLr: undefined })).toBeCloseTo(3e-2, 12);
     expect(tokenLearningRate({ lr: 1e-4, tokenLr: undefined })).toBeCloseTo(3e-3, 12);
     expect(tokenLearningRate({ lr: 1e-3, tokenLr: 1e-3 })).toBe(1e-3);
+  });
+});
+
+describe('Trainer paths', () => {
+  const batchHard = { name: 'batch-hard', positive: 'hardest', negative: 'hardest', tfMasked: false } as const;
+  /** Three steps of a fresh model on `batch`, on the host path or the tf path. */
+  function threeSteps(hostStep: boolean, opts: ConstructorParameters<typeof Trainer>[1] = {}) {
+    const model = EmbeddingModel.create({ vocabSize: 20, embeddingDim: 8, head: [16, 8] }, 3);
+    const trainer = new Trainer(model, { learningRate: 1e-2, tokenLearningRate: 5e-2, ...opts, hostStep });
+    const results = [0, 1, 2].map(() => trainer.step(batch, batchHard));
+    const dense = [...model.variables.values()].map((v) => Float32Array.from(v.dataSync() as Float32Array));
+    const table = Float32Array.from(model.table.weights);
+    trainer.dispose();
+    model.dispose();
+    return { results, dense, table };
+  }
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - (b[i] as number))), 0);
+
+  it('the host path takes the same steps as the tf path, up to float rounding, and leaks no tensors', () => {
+    const before = tf.memory().numTensors;
+    const host = threeSteps(true);
+    expect(tf.memory().numTensors).toBe(before);
+    const tfp = threeSteps(false);
+    expect(tf.memory().numTensors).toBe(before);
+    host.results.forEach((r, i) => {
+      expect(r.loss).toBeCloseTo((tfp.results[i] as typeof r).loss, 5);
+      expect(r.hardestLoss).toBeCloseTo((tfp.results[i] as typeof r).hardestLoss, 5);
+    });
+    host.dense.forEach((d, i) => expect(maxDiff(d, tfp.dense[i] as Float32Array)).toBeLessThan(1e-5));
+    expect(maxDiff(host.table, tfp.table)).toBeLessThan(1e-5);
+  });
+
+  it('clipping and weight decay: same global gradient norm and weights on both paths', () => {
+    const opts = { clipNorm: 0.05, weightDecay: 0.1 };
+    const host = threeSteps(true, opts);
+    const tfp = threeSteps(false, opts);
+    host.results.forEach((r, i) => {
+      expect(r.gradNorm).not.toBeNull();
+      expect(r.gradNorm as number).toBeCloseTo((tfp.results[i] as typeof r).gradNorm as number, 5);
+    });
+    host.dense.forEach((d, i) => expect(maxDiff(d, tfp.dense[i] as Float32Array)).toBeLessThan(1e-5));
+    expect(maxDiff(host.table, tfp.table)).toBeLessThan(1e-5);
+  });
+
+  it('the same seed gives identical steps on the host path', () => {
+    const a = threeSteps(true);
+    const b = threeSteps(true);
+    expect(a.results.map((r) => r.loss)).toEqual(b.results.map((r) => r.loss));
+    a.dense.forEach((d, i) => expect(d).toEqual(b.dense[i]));
+    expect(a.table).toEqual(b.table);
+  });
+
+  it('picks the host path for a bag model on cpu/wasm; hostStep for a transformer is an error', () => {
+    const bag = EmbeddingModel.create({ vocabSize: 20, embeddingDim: 8, head: [16, 8] }, 3);
+    const t = new Trainer(bag);
+    expect(t.hostStep).toBe(true);
+    t.dispose();
+    bag.dispose();
+    const tr = EmbeddingModel.create({ vocabSize: 20, embeddingDim: 8, head: [8], encoder: 'transformer', heads: 2, layers: 1 }, 3);
+    expect(new Trainer(tr).hostStep).toBe(false);
+    expect(() => new Trainer(tr, { hostStep: true })).toThrow(/hostStep needs the bag encoder/);
+    tr.dispose();
   });
 });
