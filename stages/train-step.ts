@@ -4,11 +4,11 @@ import { named, type Stage, type Stream } from '../pipeline/stage.js';
 import type { Batch } from '../schemas/batch.js';
 import type { MinerSpec } from '../schemas/triplets.js';
 import { batchDiagnostics, type BatchDiagnostics } from './metric/diagnostics.js';
-import { HostDenseAdam, TfDenseAdam } from './metric/model/dense-adam.js';
+import { TfDenseAdam } from './metric/model/dense-adam.js';
 import type { EmbeddingModel, EncoderInput } from './metric/model/embedding-model.js';
-import { headBackward, headForward, type HeadLayer } from './metric/model/head-pass.js';
+import { HostHead, hostGram } from './metric/model/host-head.js';
 import { TokenTable } from './metric/model/token-table.js';
-import { tfGram, tfTripletLoss, type TfTripletLoss } from './metric/tf-triplet-loss.js';
+import { tfTripletLoss, type TfTripletLoss } from './metric/tf-triplet-loss.js';
 import type { TripletLossResult } from './metric/triplet-loss.js';
 
 /** Optimizer and loss settings of a train step. */
@@ -30,11 +30,11 @@ export interface TrainStepOptions {
   /** Squared Euclidean distance (default true). */
   readonly squared?: boolean;
   /**
-   * Train on the host path: the head's forward pass as fused matMul + bias + ReLU kernels, its backward pass as plain
-   * matMul kernels, and biases, ReLU masks, loss and Adam on typed arrays: about 8 tf kernels per step instead of
-   * ~100 (bench/train/README.md). Default: on for a `bag` model without output activation when the backend is wasm
-   * or cpu, where reading tensors back is a memory copy; off elsewhere (the tf path: tf.variableGrads, Adam as tf
-   * kernels). True for a transformer or softmax model is an error.
+   * Train on the host path: the head's forward and backward passes, the loss and Adam in WebAssembly/typed arrays
+   * (host-head.ts), no tf kernel at all; the tf variables get the new weights after each step
+   * (bench/train/README.md). Default: on for a `bag` model without output activation when the backend is wasm or
+   * cpu, which compute on this CPU anyway; off elsewhere (the tf path: tf.variableGrads, Adam as tf kernels). True
+   * for a transformer or softmax model is an error.
    */
   readonly hostStep?: boolean;
 }
@@ -70,13 +70,12 @@ export interface StepResult extends BatchDiagnostics {
  * head's matMuls are the only tf kernels; otherwise tf.variableGrads and Adam as tf kernels.
  */
 export class Trainer {
-  /** Adam on the dense variables: moments on the host for the host path, in tf variables for the tf path. */
-  readonly denseAdam: HostDenseAdam | TfDenseAdam;
+  /** Adam on the dense variables: the host head (weights and moments on the host) or moments in tf variables. */
+  readonly denseAdam: HostHead | TfDenseAdam;
   /** Whether steps take the host path (see TrainStepOptions.hostStep). */
   readonly hostStep: boolean;
   private readonly losses = new Map<string, TfTripletLoss>();
   private readonly opts: Required<Omit<TrainStepOptions, 'clipNorm' | 'hostStep'>> & { clipNorm?: number };
-  private layers: HeadLayer[] | undefined;
   private tmpId = 0;
 
   constructor(readonly model: EmbeddingModel, opts: TrainStepOptions = {}, private readonly rng?: () => number) {
@@ -96,7 +95,7 @@ export class Trainer {
     this.hostStep = opts.hostStep ?? (eligible && HOST_BACKENDS.includes(tf.getBackend()));
     const adam = { learningRate: this.opts.learningRate };
     this.denseAdam = this.hostStep
-      ? new HostDenseAdam(model.variables, adam, this.opts.weightDecay)
+      ? new HostHead(model.headLayers(), adam, this.opts.weightDecay)
       : new TfDenseAdam(model.variables, adam, this.opts.weightDecay);
   }
 
@@ -128,24 +127,21 @@ export class Trainer {
     this.denseAdam.dispose();
   }
 
-  /** The host path: fused matMul kernels for the head (head-pass.ts), everything else on typed arrays. */
+  /** The host path: the head on the host (host-head.ts), the loss on typed arrays; no tf kernel. */
   private hostPass(tl: TfTripletLoss, input: EncoderInput, labels: Int32Array): PassResult {
-    const layers = (this.layers ??= this.model.headLayers());
+    const head = this.denseAdam as HostHead;
     const B = input.shape[0];
-    const tape = headForward(layers, input.x, B);
-    const r = tl.core.compute({ data: tape.output, rows: B, cols: this.model.outputDim }, labels, { grad: true, gram: tfGram });
-    const { dx, grads, weights } = headBackward(layers, tape, r.grad as Float32Array);
-    const rows = this.model.inputBackward(input, dx);
+    const out = head.forward(input.x, B);
+    const r = tl.core.compute({ data: out, rows: B, cols: this.model.outputDim }, labels, { grad: true, gram: hostGram });
+    const rows = this.model.inputBackward(input, head.backward(r.grad as Float32Array));
     let scale = 1;
     let gradNorm: number | null = null;
     if (this.opts.clipNorm !== undefined) {
-      let sq = TokenTable.sumSquares(rows);
-      for (const g of grads.values()) for (let i = 0; i < g.length; i++) sq += (g[i] as number) * (g[i] as number);
-      gradNorm = Math.sqrt(sq);
+      gradNorm = Math.sqrt(TokenTable.sumSquares(rows) + head.gradSumSquares());
       if (gradNorm > this.opts.clipNorm) scale = this.opts.clipNorm / gradNorm;
     }
     this.model.table.adamStep(rows, { learningRate: this.opts.tokenLearningRate }, scale, this.opts.weightDecay);
-    (this.denseAdam as HostDenseAdam).apply(grads, scale, weights);
+    head.applyAdam(scale);
     // float32, as the tf path's loss tensor: metrics read the same on both paths
     return { loss: Math.fround(r.loss), r, gradNorm };
   }

@@ -18,9 +18,9 @@ export function adamStepSize(t: number, { learningRate: lr, beta1 = 0.9, beta2 =
 
 /**
  * Adam on the model's dense variables (Kingma & Ba 2015, with decoupled weight decay as AdamW, Loshchilov & Hutter
- * 2019), the same update as the token table's. The moments live either on the host (`HostDenseAdam`, for the
- * wasm/cpu fast path: one loop per variable instead of ~10 tf kernels) or in tf variables (`TfDenseAdam`, for
- * backends where the weights stay on the device); both save and restore the same state.
+ * 2019), the same update as the token table's. The moments live either on the host (`HostHead`, host-head.ts, the
+ * wasm/cpu fast path) or in tf variables (`TfDenseAdam`, for backends where the weights stay on the device); both
+ * save and restore the same state.
  */
 export interface DenseAdam {
   /** Steps taken. */
@@ -41,70 +41,6 @@ function checkState(s: DenseAdamState, variables: ReadonlyMap<string, tf.Variabl
       if (a.length !== w.size) throw new Error(`dense Adam state: ${which} of ${k} has ${a.length} numbers, the variable ${w.size}`);
     }
   }
-}
-
-/** Adam with its moments in Float32Arrays: reads each weight once, updates it in one loop, writes it back. */
-export class HostDenseAdam implements DenseAdam {
-  private t = 0;
-  private readonly m = new Map<string, Float32Array>();
-  private readonly v = new Map<string, Float32Array>();
-
-  constructor(private readonly variables: ReadonlyMap<string, tf.Variable>, private readonly opts: AdamOptions, private readonly weightDecay = 0) {
-    for (const [k, w] of variables) {
-      this.m.set(k, new Float32Array(w.size));
-      this.v.set(k, new Float32Array(w.size));
-    }
-  }
-
-  get step(): number {
-    return this.t;
-  }
-
-  /**
-   * One step from host gradients (by variable key, each scaled by `scale`). `weights` are the variables' current
-   * values when the caller already read them (updated in place); the new values are assigned to the variables.
-   */
-  apply(grads: ReadonlyMap<string, Float32Array>, scale = 1, weights?: ReadonlyMap<string, Float32Array>): void {
-    const { beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = this.opts;
-    this.t++;
-    const a = adamStepSize(this.t, this.opts);
-    const decay = this.opts.learningRate * this.weightDecay;
-    for (const [k, variable] of this.variables) {
-      const g = grads.get(k);
-      if (!g) continue;
-      const w = weights?.get(k) ?? (variable.dataSync() as Float32Array).slice();
-      const m = this.m.get(k) as Float32Array;
-      const v = this.v.get(k) as Float32Array;
-      for (let i = 0; i < w.length; i++) {
-        const gi = (g[i] as number) * scale;
-        const mi = beta1 * (m[i] as number) + (1 - beta1) * gi;
-        const vi = beta2 * (v[i] as number) + (1 - beta2) * gi * gi;
-        m[i] = mi;
-        v[i] = vi;
-        const wi = w[i] as number;
-        w[i] = wi - (a * mi) / (Math.sqrt(vi) + epsilon) - decay * wi;
-      }
-      const t = tf.tensor(w, variable.shape);
-      variable.assign(t);
-      t.dispose();
-    }
-  }
-
-  state(): DenseAdamState {
-    const copy = (src: Map<string, Float32Array>) => new Map([...src].map(([k, a]) => [k, a.slice()]));
-    return { step: this.t, m: copy(this.m), v: copy(this.v) };
-  }
-
-  restore(s: DenseAdamState): void {
-    checkState(s, this.variables);
-    this.t = s.step;
-    for (const k of this.variables.keys()) {
-      (this.m.get(k) as Float32Array).set(s.m.get(k) as Float32Array);
-      (this.v.get(k) as Float32Array).set(s.v.get(k) as Float32Array);
-    }
-  }
-
-  dispose(): void {}
 }
 
 /** Adam with its moments in tf variables: the update runs as tf kernels on the variables' backend. */

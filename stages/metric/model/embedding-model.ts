@@ -6,7 +6,7 @@ import { FatalError } from '../../../pipeline/errors.js';
 import { Rng } from '../../../pipeline/rng.js';
 import { EmbeddingModelOptionsSchema, type EmbeddingModelOptions, type EmbeddingModelOptionsInput } from './embedding-model-options.js';
 import { dense } from './dense.js';
-import type { HeadLayer } from './head-pass.js';
+import type { HeadLayer } from './host-head.js';
 import { TokenTable, normal, type RowGrads } from './token-table.js';
 
 /** The encoder's input for one batch, computed on the CPU from the token table. */
@@ -104,7 +104,7 @@ export class EmbeddingModel {
     });
   }
 
-  /** The head's layers in order, with their variables (for the host training pass, `head-pass.ts`). */
+  /** The head's layers in order, with their variables (for training on the host, `host-head.ts`). */
   headLayers(): HeadLayer[] {
     return this.options.head.map((_d, i) => {
       const kernelKey = `head/dense${i}/kernel`;

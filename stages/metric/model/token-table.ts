@@ -1,4 +1,5 @@
 import type { Rng } from '../../../pipeline/rng.js';
+import { HostKernels } from './kernels/host-kernels.js';
 
 /** Adam hyper-parameters shared by the token table and the dense variables. */
 export interface AdamOptions {
@@ -22,56 +23,58 @@ export function normal(rng: Rng): number {
 }
 
 /**
- * The token embedding table, held on the CPU as a Float32Array: a batch touches a few thousand of its 30k rows, so
- * the lookup, the scatter of the gradient and a lazy Adam update (only the rows a batch used, as TF's LazyAdam)
- * cost O(batch tokens) instead of O(vocabulary) per step. (tfjs-wasm also has no gradient kernel for gather.)
+ * The token embedding table, held on the CPU in the memory of a host-kernels instance (WebAssembly, SIMD): a batch
+ * touches a few thousand of its 30k rows, so the lookup, the scatter of the gradient and a lazy Adam update (only the
+ * rows a batch used, as TF's LazyAdam) cost O(batch tokens) instead of O(vocabulary) per step. (tfjs-wasm also has
+ * no gradient kernel for gather.)
  */
 export class TokenTable {
-  readonly weights: Float32Array;
-  private readonly m: Float32Array;
-  private readonly v: Float32Array;
+  private readonly k: HostKernels;
+  /** Byte offsets of the weights and Adam's moments in the kernels' memory (vocabSize × dim each). */
+  private readonly wOff: number;
+  private readonly mOff: number;
+  private readonly vOff: number;
   private step = 0;
   /** Scratch: token id → its row in a RowGrads (-1 when unused); reset after each scatter. */
   private slot: Int32Array | undefined;
 
   constructor(readonly vocabSize: number, readonly dim: number, init: Float32Array | Rng) {
-    if (init instanceof Float32Array) {
-      if (init.length !== vocabSize * dim) throw new Error(`token table: expected ${vocabSize}×${dim} weights, got ${init.length}`);
-      this.weights = init;
-    } else {
-      // N(0, 1), as torch.nn.Embedding initialises
-      this.weights = new Float32Array(vocabSize * dim);
-      for (let i = 0; i < this.weights.length; i++) this.weights[i] = normal(init);
-    }
-    this.m = new Float32Array(vocabSize * dim);
-    this.v = new Float32Array(vocabSize * dim);
+    const n = vocabSize * dim;
+    if (init instanceof Float32Array && init.length !== n) throw new Error(`token table: expected ${vocabSize}×${dim} weights, got ${init.length}`);
+    this.k = new HostKernels(3 * 4 * n + 3 * 16);
+    this.wOff = this.k.alloc(n);
+    this.mOff = this.k.alloc(n);
+    this.vOff = this.k.alloc(n);
+    this.weights = this.k.f32(this.wOff, n);
+    const w = this.weights;
+    if (init instanceof Float32Array) w.set(init);
+    // N(0, 1), as torch.nn.Embedding initialises
+    else for (let i = 0; i < n; i++) w[i] = normal(init);
   }
+
+  /** The weights, vocabSize × dim, row-major (a view of the table itself: writes change the table). */
+  readonly weights: Float32Array;
 
   /** Checks every id is inside the vocabulary; a bad id names the document. */
   check(docs: readonly Int32Array[]): void {
     for (let b = 0; b < docs.length; b++) {
-      for (const id of docs[b] as Int32Array) {
+      const ids = docs[b] as Int32Array;
+      for (let t = 0; t < ids.length; t++) {
+        const id = ids[t] as number;
         if (id < 0 || id >= this.vocabSize) throw new Error(`token id ${id} of document ${b} is outside the vocabulary (0..${this.vocabSize - 1}); was it tokenized with another tokenizer?`);
       }
     }
   }
 
-  /** Mean of each document's token rows: B × dim. */
+  /** Mean of each document's token rows: B × dim (a new array). */
   meanPool(docs: readonly Int32Array[]): Float32Array {
     const E = this.dim;
-    const w = this.weights;
-    const out = new Float32Array(docs.length * E);
-    for (let b = 0; b < docs.length; b++) {
-      const ids = docs[b] as Int32Array;
-      const o = b * E;
-      for (let t = 0; t < ids.length; t++) {
-        const r = (ids[t] as number) * E;
-        for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) + (w[r + e] as number);
-      }
-      const inv = 1 / Math.max(1, ids.length);
-      for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) * inv;
-    }
-    return out;
+    const B = docs.length;
+    const tokens = countTokens(docs, Infinity);
+    const [ids, offs, out] = this.k.scratch(tokens, B + 1, B * E) as [number, number, number];
+    packDocs(docs, Infinity, this.k.i32(ids, tokens), this.k.i32(offs, B + 1));
+    this.k.meanPool(this.wOff, E, ids, offs, B, out);
+    return this.k.f32(out, B * E).slice();
   }
 
   /** Token rows padded to `length`: B × length × dim, and the B × length mask (1 for a token, 0 for padding). */
@@ -79,12 +82,13 @@ export class TokenTable {
     const E = this.dim;
     const x = new Float32Array(docs.length * length * E);
     const mask = new Float32Array(docs.length * length);
+    const w = this.weights;
     for (let b = 0; b < docs.length; b++) {
       const ids = docs[b] as Int32Array;
       const n = Math.min(ids.length, length);
       for (let t = 0; t < n; t++) {
         mask[b * length + t] = 1;
-        x.set(this.weights.subarray((ids[t] as number) * E, (ids[t] as number) * E + E), (b * length + t) * E);
+        x.set(w.subarray((ids[t] as number) * E, (ids[t] as number) * E + E), (b * length + t) * E);
       }
     }
     return { x, mask };
@@ -93,19 +97,18 @@ export class TokenTable {
   /** Gradient of a mean pool, scattered to the rows it used. */
   meanPoolBackward(docs: readonly Int32Array[], grad: Float32Array): RowGrads {
     const E = this.dim;
+    const B = docs.length;
     const { ids: used, slot } = this.rowSlots(docs, Infinity);
-    const out = new Float32Array(used.length * E);
-    for (let b = 0; b < docs.length; b++) {
-      const ids = docs[b] as Int32Array;
-      const inv = 1 / Math.max(1, ids.length);
-      const g = b * E;
-      for (let t = 0; t < ids.length; t++) {
-        const o = (slot[ids[t] as number] as number) * E;
-        for (let e = 0; e < E; e++) out[o + e] = (out[o + e] as number) + (grad[g + e] as number) * inv;
-      }
-    }
+    const tokens = countTokens(docs, Infinity);
+    const [slots, offs, g, out] = this.k.scratch(tokens, B + 1, B * E, used.length * E) as [number, number, number, number];
+    const slotView = this.k.i32(slots, tokens);
+    packDocs(docs, Infinity, slotView, this.k.i32(offs, B + 1));
+    for (let t = 0; t < tokens; t++) slotView[t] = slot[slotView[t] as number] as number;
     this.releaseSlots(used);
-    return { ids: used, grads: out };
+    this.k.f32(g, B * E).set(grad);
+    this.k.f32(out, used.length * E).fill(0);
+    this.k.meanPoolBackward(g, E, slots, offs, B, out);
+    return { ids: used, grads: this.k.f32(out, used.length * E).slice() };
   }
 
   /** Gradient of `gather`, scattered to the rows it used. */
@@ -138,23 +141,13 @@ export class TokenTable {
   adamStep(rows: RowGrads, opts: AdamOptions, scale = 1, weightDecay = 0): void {
     const { learningRate: lr, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = opts;
     this.step++;
-    const a = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
+    const stepSize = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
     const E = this.dim;
-    const { m, v, weights: w } = this;
-    const decay = lr * weightDecay;
-    for (let r = 0; r < rows.ids.length; r++) {
-      const o = (rows.ids[r] as number) * E;
-      const go = r * E;
-      for (let e = 0; e < E; e++) {
-        const gi = (rows.grads[go + e] as number) * scale;
-        const mi = beta1 * (m[o + e] as number) + (1 - beta1) * gi;
-        const vi = beta2 * (v[o + e] as number) + (1 - beta2) * gi * gi;
-        m[o + e] = mi;
-        v[o + e] = vi;
-        const wi = w[o + e] as number;
-        w[o + e] = wi - a * mi / (Math.sqrt(vi) + epsilon) - decay * wi;
-      }
-    }
+    const count = rows.ids.length;
+    const [ids, g] = this.k.scratch(count, count * E) as [number, number];
+    this.k.i32(ids, count).set(rows.ids);
+    this.k.f32(g, count * E).set(rows.grads);
+    this.k.adamRows(this.wOff, this.mOff, this.vOff, E, ids, count, g, { stepSize, beta1, beta2, epsilon, decay: lr * weightDecay, scale });
   }
 
   /**
@@ -182,15 +175,37 @@ export class TokenTable {
     for (let k = 0; k < ids.length; k++) slot[ids[k] as number] = -1;
   }
 
-  /** Optimizer state for checkpoints. */
+  /** Optimizer state for checkpoints (views of the table's moments). */
   optimizerState(): { step: number; m: Float32Array; v: Float32Array } {
-    return { step: this.step, m: this.m, v: this.v };
+    const n = this.vocabSize * this.dim;
+    return { step: this.step, m: this.k.f32(this.mOff, n), v: this.k.f32(this.vOff, n) };
   }
 
   /** Restores optimizer state saved by `optimizerState()`. */
   restoreOptimizerState(s: { step: number; m: Float32Array; v: Float32Array }): void {
+    const n = this.vocabSize * this.dim;
     this.step = s.step;
-    this.m.set(s.m);
-    this.v.set(s.v);
+    this.k.f32(this.mOff, n).set(s.m);
+    this.k.f32(this.vOff, n).set(s.v);
   }
+}
+
+/** Tokens of the documents, each cut to `length`. */
+function countTokens(docs: readonly Int32Array[], length: number): number {
+  let n = 0;
+  for (const ids of docs) n += Math.min(ids.length, length);
+  return n;
+}
+
+/** Writes the documents' ids (each cut to `length`) one after another into `ids`, and their starts into `offs` (B + 1). */
+function packDocs(docs: readonly Int32Array[], length: number, ids: Int32Array, offs: Int32Array): void {
+  let t = 0;
+  for (let b = 0; b < docs.length; b++) {
+    const d = docs[b] as Int32Array;
+    offs[b] = t;
+    const n = Math.min(d.length, length);
+    ids.set(n === d.length ? d : d.subarray(0, n), t);
+    t += n;
+  }
+  offs[docs.length] = t;
 }
