@@ -39,6 +39,33 @@ describe('host kernels', () => {
     }
   });
 
+  it('transpose, bias + ReLU, column sums and the ReLU mask match plain loops, on and off the 4-wide blocks', () => {
+    const k = new HostKernels();
+    for (const [rows, cols] of [[4, 4], [8, 12], [7, 5], [1, 9], [13, 3]] as const) {
+      const n = rows * cols;
+      const x = Float32Array.from({ length: n }, (_v, i) => Math.sin(i * 0.9));
+      const bias = Float32Array.from({ length: cols }, (_v, i) => 0.3 - 0.1 * i);
+      const [px, pt, pb, ps, pg] = k.scratch(n, n, cols, cols, n) as [number, number, number, number, number];
+      k.f32(px, n).set(x);
+      k.transpose(px, rows, cols, pt);
+      const t = k.f32(pt, n);
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) expect(t[c * rows + r]).toBe(x[r * cols + c]);
+      k.colSum(px, rows, cols, ps);
+      for (let c = 0; c < cols; c++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s = Math.fround(s + (x[r * cols + c] as number));
+        expect(k.f32(ps, cols)[c]).toBe(s);
+      }
+      k.f32(pb, cols).set(bias);
+      k.biasAct(px, pb, rows, cols, true);
+      const y = Float32Array.from(k.f32(px, n));
+      for (let i = 0; i < n; i++) expect(y[i]).toBe(Math.max(0, Math.fround((x[i] as number) + (bias[i % cols] as number))));
+      k.f32(pg, n).fill(1);
+      k.reluMask(pg, px, n);
+      for (let i = 0; i < n; i++) expect(k.f32(pg, n)[i]).toBe((y[i] as number) > 0 ? 1 : 0);
+    }
+  });
+
   it('token table: mean pool, its gradient and lazy Adam match plain loops', () => {
     const V = 11;
     const E = 6;
