@@ -3,7 +3,7 @@
 // setup (an independent PyTorch implementation ran 73–78 steps/s here with 2 threads).
 // The train-step paths run side by side in one process, alternating step by step, so that they see the same machine
 // load: this code's tf path and host path, and with --compare-with DIR the Trainer of another checkout (e.g. main).
-// use: npx tsx bench/train/steps.ts [--steps 300] [--backend wasm] [--no-loop] [--compare-with DIR]
+// use: npx tsx bench/train/steps.ts [--steps 300] [--backend wasm] [--no-loop] [--compare-with DIR] [--loop-rounds 1]
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,6 +26,7 @@ const { values: a } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     'no-loop': { type: 'boolean', default: false },
     'compare-with': { type: 'string' },
+    'loop-rounds': { type: 'string', default: '1' },
   },
 });
 const steps = Number(a.steps);
@@ -38,6 +39,9 @@ for (let r = await pullOne(s); !r.done && batches.length < 100; r = await pullOn
 s.destroy();
 await ctx.close();
 
+type RunTrain = typeof runTrain;
+/** The whole training loop of each checkout: this one, and the other one's with --compare-with. */
+const loops: Array<{ name: string; run: RunTrain }> = [{ name: 'this checkout', run: runTrain }];
 /** A model and its trainer, as far as the benchmark needs them (another checkout's classes fit too). */
 interface Path {
   readonly name: string;
@@ -51,6 +55,7 @@ if (a['compare-with']) {
   const other = async (p: string) => import(pathToFileURL(join(dir, p)).href);
   const { EmbeddingModel: M } = await other('stages/metric/model/embedding-model.ts');
   const { Trainer: T } = await other('stages/train-step.ts');
+  loops.push({ name: `${a['compare-with']} (before)`, run: (await other('pipeline/train.ts')).runTrain as RunTrain });
   // both checkouts number their models' tf variables from 0 in one tf engine: move the other's numbers out of the way
   for (let i = 0; i < 100; i++) M.create({ vocabSize: 2, embeddingDim: 1, head: [1] }, 0).dispose();
   paths.push({
@@ -106,7 +111,12 @@ for (const miner of miners) {
     r.run.dispose();
   }
 }
+// the loops run one after the other, alternating checkouts for --loop-rounds rounds
 for (const miner of a['no-loop'] ? [] : ['batch-hard', 'semi-hard']) {
-  const r = await runTrain({ inputs: [defaultTrainCorpus], eval: [], miner, steps, out: `/tmp/tripletflow-bench-${miner}`, progress: false, backend: a.backend as BackendChoice, workers: 0 }, silentLogger());
-  console.log(`| whole \`train\` loop (data, batching, step, logging, a checkpoint every 500 steps; no eval), default path | ${miner} | ${(1000 / r.stepsPerSec).toFixed(1)} (mean) | ${r.stepsPerSec} | | | |`);
+  for (let round = 0; round < Number(a['loop-rounds']); round++) {
+    for (const l of loops) {
+      const r = await l.run({ inputs: [defaultTrainCorpus], eval: [], miner, steps, out: `/tmp/tripletflow-bench-${miner}`, progress: false, backend: a.backend as BackendChoice, workers: 0 }, silentLogger());
+      console.log(`| whole \`train\` loop (data, batching, step, logging, a checkpoint every 500 steps; no eval), ${l.name} | ${miner} | ${(1000 / r.stepsPerSec).toFixed(1)} (mean) | ${r.stepsPerSec} | | | |`);
+    }
+  }
 }
