@@ -76,7 +76,7 @@ describe('kill -9 at random moments', () => {
       chains++;
       let lastStep = -1;
       for (let finished = false; !finished;) {
-        expect(Date.now() - started, 'time bound').toBeLessThan(400_000);
+        expect(Date.now() - started, 'time bound').toBeLessThan(800_000);
         // odd trials: at a random moment from the start (often during start-up); even: just after a checkpoint
         const code = kills >= TRIALS ? await run(dir, 120_000)
           : kills % 2 === 1 ? await run(dir, 300 + rng.int(5000)) : await run(dir, 60_000, rng.int(400));
@@ -96,7 +96,7 @@ describe('kill -9 at random moments', () => {
     expect(kills).toBe(TRIALS);
     // some kills landed mid-training (after checkpoints), not all during start-up
     expect(killsAfterProgress).toBeGreaterThan(0);
-  }, 450_000);
+  }, 900_000);
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal}: the step finishes, a checkpoint is written, exit 0 with status resumable; --resume ends identical`, async () => {
