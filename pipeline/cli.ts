@@ -7,6 +7,7 @@ import { registerBatchesCommand } from './commands/batches-command.js';
 import { registerMetricCommands } from './commands/metric-commands.js';
 import { registerModelCommands } from './commands/model-commands.js';
 import { registerRunGraphCommand } from './commands/run-graph-command.js';
+import { registerReportCommand } from './commands/report-command.js';
 
 /** Builds the `tripletflow` command line; each command's action sets the exit code through `setExitCode`. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -20,6 +21,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerMetricCommands(program);
   registerModelCommands(program);
   registerRunGraphCommand(program, setExitCode);
+  registerReportCommand(program);
   return program;
 }
 

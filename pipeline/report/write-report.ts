@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { buildSections, CHART_IDS } from './charts/index.js';
 import { readRunHistory } from './read-run-history.js';
-import { renderSvg } from './render-svg.js';
 import { reportHtml } from './report-html.js';
 import { buildSummary } from './summary.js';
 
@@ -24,6 +23,8 @@ export interface WrittenReport {
  */
 export async function writeReport(dir: string): Promise<WrittenReport> {
   const history = await readRunHistory(dir);
+  // loaded here, once per process (~0.7 s), not by everything that imports the package
+  const { renderSvg } = await import('./render-svg.js');
   const sections = buildSections(history);
   const chartDir = join(dir, 'report');
   await mkdir(chartDir, { recursive: true });
