@@ -1,11 +1,9 @@
-import { BarChart, LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, MarkLineComponent, TitleComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
+import { createRequire } from 'node:module';
 import { CHART_WIDTH, type ChartOption } from './charts/chart-kit.js';
 
-// only what the report draws, so that loading is quicker than the full bundle
-echarts.use([LineChart, BarChart, GridComponent, LegendComponent, MarkLineComponent, TitleComponent, SVGRenderer]);
+// ECharts' prebuilt single-file bundle: loading its ESM build means hundreds of modules (~3 s under tsx on a busy
+// 2-core machine, ~0.7 s under node), the bundle is one file (~0.2 s under node)
+const echarts = createRequire(import.meta.url)('echarts') as typeof import('echarts');
 
 /** Default chart height, px. */
 export const CHART_HEIGHT = 320;

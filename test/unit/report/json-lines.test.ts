@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,7 +19,8 @@ describe('readJsonLines', () => {
     const r = await readJsonLines(f, (v, line) => got.push([(v as { i: number }).i, line]));
     expect(got).toHaveLength(8000);
     expect(got.every(([i, line]) => line === i + 1)).toBe(true);
-    expect(r).toEqual({ lines: 8000, truncatedLine: null });
+    expect(r).toMatchObject({ lines: 8000, truncatedLine: null, resumeLine: 8000 });
+    expect(r.resumeOffset).toBe(Buffer.byteLength(`${lines.join('\n')}\n`));
   });
 
   it('skips blank lines, accepts CRLF and a last line without a newline', async () => {
@@ -31,9 +32,20 @@ describe('readJsonLines', () => {
 
   it('reports a cut-off last line instead of failing; fails on a bad line before it', async () => {
     const got: unknown[] = [];
-    expect(await readJsonLines(file('{"a":1}\n{"a":'), (v) => got.push(v))).toEqual({ lines: 2, truncatedLine: 2 });
+    // the resume point is the start of the cut-off line, so that a later read takes it whole
+    expect(await readJsonLines(file('{"a":1}\n{"a":'), (v) => got.push(v))).toEqual({ lines: 2, truncatedLine: 2, resumeOffset: 8, resumeLine: 1 });
     expect(got).toEqual([{ a: 1 }]);
     await expect(readJsonLines(file('{"a":1}\n{"a":\n{"a":3}\n'), () => {})).rejects.toThrow(/x\.jsonl:2: not valid JSON/);
+  });
+
+  it('resumes from a byte offset with true line numbers', async () => {
+    const f = file('{"a":1}\n{"a":"é"}\n{"a":3}\n');
+    const first = await readJsonLines(f, () => {});
+    appendFileSync(f, '{"a":4}\n\n{"a":5}\n');
+    const got: Array<[unknown, number]> = [];
+    const r = await readJsonLines(f, (v, line) => got.push([v, line]), { start: first.resumeOffset, linesBefore: first.resumeLine });
+    expect(got).toEqual([[{ a: 4 }, 4], [{ a: 5 }, 6]]);
+    expect(r.resumeLine).toBe(6);
   });
 
   it("passes the callback's own errors through unchanged", async () => {

@@ -143,3 +143,35 @@ describe('readRunHistory', () => {
     expect((await fatal(readRunHistory(dir))).message).toContain(`${join(dir, 'quarantine.jsonl')}:2: not valid JSON`);
   });
 });
+
+describe('readRunHistory on a growing run', () => {
+  it('a second read after more lines (and a completed cut-off line) equals a fresh read of the same file', async () => {
+    const all = Array.from({ length: 60 }, (_, s) => JSON.stringify(fakeMetricsLine(s, { steps: 60, stages: ['read'], stagesFromStep: 40 })));
+    const dir = fakeRunDir({ steps: 0, run: false, eval: false });
+    const metrics = join(dir, 'metrics.jsonl');
+    writeFileSync(metrics, `${all.slice(0, 30).join('\n')}\n${(all[30] as string).slice(0, 25)}`);
+    const early = await readRunHistory(dir);
+    expect(early.metrics.length).toBe(30);
+    expect(early.stages.size).toBe(0);
+    appendFileSync(metrics, `${(all[30] as string).slice(25)}\n${all.slice(31).join('\n')}\n`);
+    const later = await readRunHistory(dir);
+    const copy = fakeRunDir({ steps: 0, run: false, eval: false });
+    writeFileSync(join(copy, 'metrics.jsonl'), `${all.join('\n')}\n`);
+    const fresh = await readRunHistory(copy);
+    expect(later.metrics.length).toBe(60);
+    expect(later.metrics).toEqual(fresh.metrics);
+    expect(later.phases).toEqual(fresh.phases);
+    expect([...later.stages.entries()]).toEqual([...fresh.stages.entries()]);
+    expect(later.notes).toEqual(fresh.notes);
+    // the earlier snapshot is not changed by the later read
+    expect(early.metrics.length).toBe(30);
+    expect(early.metrics.step.length).toBe(30);
+  });
+
+  it('quarantine counts of a run in progress follow the appended records', async () => {
+    const dir = fakeRunDir({ steps: 3, run: false, quarantine: [['validate', 'bad_json', 2]] });
+    expect((await readRunHistory(dir)).quarantineByReason).toEqual({ 'validate.bad_json': 2 });
+    appendFileSync(join(dir, 'quarantine.jsonl'), `${JSON.stringify({ stage: 'tokenize', reason: 'empty_after_tokenize', recordId: 'x' })}\n`);
+    expect((await readRunHistory(dir)).quarantineByReason).toEqual({ 'validate.bad_json': 2, 'tokenize.empty_after_tokenize': 1 });
+  });
+});
