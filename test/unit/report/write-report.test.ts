@@ -6,26 +6,9 @@ import { buildSections, NO_STAGE_METRICS } from '../../../pipeline/report/charts
 import { readRunHistory } from '../../../pipeline/report/read-run-history.js';
 import { writeReport } from '../../../pipeline/report/write-report.js';
 import { fakeMetricsLine, fakeRunDir } from '../../helpers/fake-run.js';
+import { expectWellFormedSvg, svgTexts } from '../../helpers/svg.js';
 
-/** Throws unless `svg` is one balanced <svg> element (tags nest and close; CDATA style blocks skipped). */
-function expectWellFormedSvg(svg: string): void {
-  expect(svg.startsWith('<svg')).toBe(true);
-  expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-  const body = svg.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '');
-  const stack: string[] = [];
-  for (const m of body.matchAll(/<(\/?)([A-Za-z][\w:-]*)[^<>]*?(\/?)>/g)) {
-    const [, close, name, selfClose] = m as unknown as [string, string, string, string];
-    if (selfClose) continue;
-    if (close) expect(stack.pop()).toBe(name);
-    else stack.push(name);
-  }
-  expect(stack).toEqual([]);
-  // no stray '<' outside tags
-  expect(body.replace(/<(\/?)([A-Za-z][\w:-]*)[^<>]*?(\/?)>/g, '')).not.toContain('<');
-}
-
-/** `<text>` contents of an SVG: legend entries, titles, axis and marker labels. */
-const texts = (svg: string): string[] => [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1] as string);
+const texts = svgTexts;
 
 describe('writeReport', () => {
   it('writes report.html with one inline <svg> per chart file, nothing fetched from the network, and well-formed SVG files', async () => {
