@@ -1,5 +1,15 @@
 /** Most points a chart series holds; longer series are downsampled with `minMaxIndices`. */
 export const MAX_POINTS_PER_SERIES = 2000;
+/** Most points all the series of one chart hold together (SVG rendering time grows with it); see `pointsPerSeries`. */
+export const MAX_POINTS_PER_CHART = 8000;
+
+/**
+ * Points each of `n` series spanning the whole x range may keep: `MAX_POINTS_PER_SERIES`, less when `n` series would
+ * pass `MAX_POINTS_PER_CHART` together, and never under 500 (still more than half a point per pixel of a chart).
+ */
+export function pointsPerSeries(n: number): number {
+  return Math.max(500, Math.min(MAX_POINTS_PER_SERIES, Math.floor(MAX_POINTS_PER_CHART / Math.max(1, n))));
+}
 
 /**
  * Indices (increasing) of at most `maxPoints` of the finite values `ys[from..to)`: all of them when they fit, else the

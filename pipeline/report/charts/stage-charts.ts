@@ -1,5 +1,5 @@
 import type { LineSeriesOption } from 'echarts/charts';
-import { seriesPoints } from '../downsample.js';
+import { pointsPerSeries, seriesPoints } from '../downsample.js';
 import type { RunHistory } from '../run-history.js';
 import { colour, line, stepSection, type ReportSection } from './chart-kit.js';
 
@@ -17,15 +17,17 @@ export function stageCharts(h: RunHistory): ReportSection[] {
   const names = [...h.stages.keys()];
   const throughput: LineSeriesOption[] = names.map((name, i) => {
     const s = h.stages.get(name);
-    return line(name, s ? seriesPoints(step, s.recordsPerSec) : [], { itemStyle: { color: colour(i) }, lineStyle: { color: colour(i) } });
+    return line(name, s ? seriesPoints(step, s.recordsPerSec, pointsPerSeries(names.length)) : [], { itemStyle: { color: colour(i) }, lineStyle: { color: colour(i) } });
   });
   const waits: LineSeriesOption[] = names.flatMap((name, i) => {
     const s = h.stages.get(name);
     if (!s) return [];
-    const seconds = (ms: Float64Array) => ms.map((v) => v / 1000);
+    const budget = pointsPerSeries(2 * names.length);
+    // downsampled first, then turned into seconds: only the kept points are converted
+    const seconds = (ms: Float64Array) => seriesPoints(step, ms, budget).map(([x, y]) => [x, y / 1000] as [number, number]);
     return [
-      line(`${name} waiting on consumer`, seriesPoints(step, seconds(s.waitConsumerMs)), { itemStyle: { color: colour(i) }, lineStyle: { color: colour(i) } }),
-      line(`${name} waiting on producer`, seriesPoints(step, seconds(s.waitProducerMs)), { itemStyle: { color: colour(i) }, lineStyle: { color: colour(i), type: 'dashed' } }),
+      line(`${name} waiting on consumer`, seconds(s.waitConsumerMs), { itemStyle: { color: colour(i) }, lineStyle: { color: colour(i) } }),
+      line(`${name} waiting on producer`, seconds(s.waitProducerMs), { itemStyle: { color: colour(i) }, lineStyle: { color: colour(i), type: 'dashed' } }),
     ];
   });
   return [

@@ -1,6 +1,6 @@
 import type { LineSeriesOption } from 'echarts/charts';
-import { seriesPoints } from '../downsample.js';
-import type { RunHistory } from '../run-history.js';
+import { MAX_POINTS_PER_SERIES, seriesPoints } from '../downsample.js';
+import type { PhaseSpan, RunHistory } from '../run-history.js';
 import {
   collapseMarkers, colour, INK, line, markLines, phaseLabel, phaseMarkers, stepSection, type ReportSection,
 } from './chart-kit.js';
@@ -19,7 +19,9 @@ export function lossChart(h: RunHistory): ReportSection {
   const title = 'Training loss by phase, and the hardest (batch-hard) loss';
   if (h.metrics.length === 0) return noSteps(id, title);
   const { step, loss, hardestLoss } = h.metrics;
-  const series: LineSeriesOption[] = h.phases.map((p, i) => line(phaseLabel(p), seriesPoints(step, loss, undefined, p.startIndex, p.endIndex), {
+  // the phases share the x axis, so they share one series' points in proportion to their length
+  const share = (p: PhaseSpan) => Math.max(64, Math.round((MAX_POINTS_PER_SERIES * (p.endIndex - p.startIndex)) / h.metrics.length));
+  const series: LineSeriesOption[] = h.phases.map((p, i) => line(phaseLabel(p), seriesPoints(step, loss, share(p), p.startIndex, p.endIndex), {
     itemStyle: { color: colour(i) }, lineStyle: { color: colour(i) },
   }));
   series.push(line('hardest (batch-hard) loss', seriesPoints(step, hardestLoss), {

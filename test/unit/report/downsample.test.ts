@@ -1,6 +1,6 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
-import { minMaxIndices, seriesPoints } from '../../../pipeline/report/downsample.js';
+import { minMaxIndices, pointsPerSeries, seriesPoints } from '../../../pipeline/report/downsample.js';
 
 function argExtremes(ys: ArrayLike<number>): { min: number; max: number } {
   let min = -1;
@@ -73,5 +73,11 @@ describe('minMaxIndices', () => {
 describe('seriesPoints', () => {
   it('pairs steps with values at the kept indices', () => {
     expect(seriesPoints([0, 10, 20], [1, Number.NaN, 3])).toEqual([[0, 1], [20, 3]]);
+  });
+});
+
+describe('pointsPerSeries', () => {
+  it('2,000 for up to 4 series, then an even share of 8,000, never under 500', () => {
+    expect([1, 4, 5, 12, 16, 40].map(pointsPerSeries)).toEqual([2000, 2000, 1600, 666, 500, 500]);
   });
 });

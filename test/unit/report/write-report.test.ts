@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../pipeline/cli.js';
 import { buildSections, NO_STAGE_METRICS } from '../../../pipeline/report/charts/index.js';
+import { MAX_POINTS_PER_CHART, MAX_POINTS_PER_SERIES } from '../../../pipeline/report/downsample.js';
 import { readRunHistory } from '../../../pipeline/report/read-run-history.js';
 import { writeReport } from '../../../pipeline/report/write-report.js';
 import { fakeMetricsLine, fakeRunDir } from '../../helpers/fake-run.js';
@@ -132,25 +133,36 @@ describe('writeReport', () => {
     expect(r.charts.some((c) => c.endsWith('loss.svg'))).toBe(true);
   });
 
-  it('a long run: every series is downsampled to at most 2,000 points, first and last steps kept', async () => {
+  it('a long run: every series is downsampled to at most 2,000 points and every chart to 8,000, first and last steps kept', async () => {
     const steps = 20_000;
-    const dir = fakeRunDir({ steps, stages: ['read'], phases: [{ fromStep: 0, miner: 'semi-hard', batchSize: 16 }] });
+    const stages = ['read-jsonl', 'validate', 'shuffle-window', 'tokenize', 'balance-batches', 'train-step'];
+    const dir = fakeRunDir({ steps, stages, phases: [{ fromStep: 0, miner: 'semi-hard', batchSize: 16 }, { fromStep: 15_000, miner: 'batch-hard', batchSize: 32 }] });
     const sections = buildSections(await readRunHistory(dir));
     let checked = 0;
     for (const s of sections) {
       if (s.kind !== 'chart' || s.id === 'quarantine' || s.id === 'eval') continue;
-      for (const series of s.option.series as Array<{ data: Array<[number, number]> }>) {
-        expect(series.data.length).toBeLessThanOrEqual(2000);
-        expect(series.data[0]?.[0]).toBe(0);
-        expect(series.data.at(-1)?.[0]).toBe(steps - 1);
+      const all = s.option.series as Array<{ data: Array<[number, number]> }>;
+      expect(all.reduce((n, x) => n + x.data.length, 0)).toBeLessThanOrEqual(MAX_POINTS_PER_CHART);
+      for (const series of all) {
+        expect(series.data.length).toBeLessThanOrEqual(MAX_POINTS_PER_SERIES);
         checked++;
       }
+      if (s.id !== 'loss') {
+        for (const series of all) {
+          expect(series.data[0]?.[0]).toBe(0);
+          expect(series.data.at(-1)?.[0]).toBe(steps - 1);
+        }
+      }
     }
-    expect(checked).toBeGreaterThanOrEqual(8);
-    // the loss spike at step 7 survives downsampling
+    expect(checked).toBeGreaterThanOrEqual(5 + 2 + 6 + 12);
     const loss = sections[0];
     if (loss?.kind !== 'chart') throw new Error('expected the loss chart');
-    expect((loss.option.series as Array<{ data: Array<[number, number]> }>)[0]?.data).toContainEqual([7, 5]);
+    const [early, late] = loss.option.series as Array<{ data: Array<[number, number]> }>;
+    // the phases share one series' budget in proportion to their length, each keeping its ends; the spike at step 7 survives
+    expect(early?.data.length).toBe(1500);
+    expect(late?.data.length).toBe(500);
+    expect([early?.data[0]?.[0], early?.data.at(-1)?.[0], late?.data[0]?.[0], late?.data.at(-1)?.[0]]).toEqual([0, 14_999, 15_000, steps - 1]);
+    expect(early?.data).toContainEqual([7, 5]);
   });
 });
 
