@@ -28,12 +28,17 @@ export const colour = (i: number): string => PALETTE[i % PALETTE.length] as stri
 /** Width of every chart, px; heights vary with the legend and the number of bars. */
 export const CHART_WIDTH = 800;
 
+/** Gap between legend entries, across and down, px. */
+const LEGEND_GAP = 14;
+/** Height of a legend row: 11px text and the gap. */
+const LEGEND_ROW = 11 + LEGEND_GAP;
+
 /** Legend rows ECharts needs for these names across the chart (its text is not measured server-side, so estimated). */
 export function legendRows(names: readonly string[], width = CHART_WIDTH - 40): number {
   let rows = 1;
   let x = 0;
   for (const n of names) {
-    const w = 18 + 5 + n.length * 6.5 + 18;
+    const w = 18 + 5 + n.length * 6.5 + LEGEND_GAP;
     if (x > 0 && x + w > width) {
       rows++;
       x = 0;
@@ -48,8 +53,8 @@ export function stepSection(
   id: string, title: string, caption: string, yName: string, series: LineSeriesOption[], opts: { yMin?: number; yMax?: number } = {},
 ): ReportSection {
   const rows = legendRows(series.map((s) => String(s.name ?? '')));
-  // 16px above the plot for the phase-switch labels
-  const top = 32 + rows * 18 + 30;
+  // below the legend: the y axis name and the phase-switch labels
+  const top = 28 + rows * LEGEND_ROW + 30;
   return {
     kind: 'chart', id, title, caption,
     height: 250 + top,
@@ -57,7 +62,7 @@ export function stepSection(
       animation: false,
       color: [...PALETTE],
       title: { text: title, left: 'center', top: 4, textStyle: { fontSize: 14 } },
-      legend: { top: 28, left: 'center', itemWidth: 18, itemHeight: 8, itemGap: 18, textStyle: { fontSize: 11 } },
+      legend: { top: 28, left: 'center', itemWidth: 18, itemHeight: 8, itemGap: LEGEND_GAP, textStyle: { fontSize: 11 } },
       grid: { left: 64, right: 32, top, bottom: 44 },
       xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, min: 'dataMin', max: 'dataMax' },
       yAxis: {
