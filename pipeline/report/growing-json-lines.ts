@@ -20,6 +20,8 @@ export class GrowingJsonLines {
   private offset = 0;
   private lines = 0;
   private fingerprint: Fingerprint | null = null;
+  // reads run one after the other: two at once would both hand over the lines after the same offset
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly file: string,
@@ -27,8 +29,17 @@ export class GrowingJsonLines {
     private readonly onReset: () => void,
   ) {}
 
-  /** Reads what was appended since the last call (everything the first time); `truncatedLine` as `readJsonLines`. */
-  async read(): Promise<{ truncatedLine: number | null }> {
+  /**
+   * Reads what was appended since the last call (everything the first time); `truncatedLine` as `readJsonLines`.
+   * Calls made while one is running wait for it.
+   */
+  read(): Promise<{ truncatedLine: number | null }> {
+    const next = this.queue.then(() => this.readNow());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readNow(): Promise<{ truncatedLine: number | null }> {
     if (!(await this.canResume())) {
       this.offset = 0;
       this.lines = 0;

@@ -51,4 +51,13 @@ describe('GrowingJsonLines', () => {
     await g.read();
     expect(seen).toEqual([[0, 1], [1, 2], [2, 3]]);
   });
+
+  it('reads started together run one after the other: no line is handed over twice', async () => {
+    const { f, g, seen } = setup('{"i":0}\n');
+    await g.read();
+    appendFileSync(f, Array.from({ length: 5000 }, (_, k) => `{"i":${k + 1}}\n`).join(''));
+    await Promise.all([g.read(), g.read(), g.read()]);
+    expect(seen).toHaveLength(5001);
+    expect(new Set(seen.map(([i]) => i)).size).toBe(5001);
+  });
 });
