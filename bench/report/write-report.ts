@@ -42,29 +42,38 @@ console.log(`${dir}: metrics.jsonl ${lines.toLocaleString('en-US')} lines, ${mb.
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
+// wall time, and this process's CPU time (user + system; less at the mercy of other jobs on a shared machine)
+const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
 t = performance.now();
+let cpu = process.cpuUsage();
 const first = await writeReport(dir);
-console.log(`first call in the process (full read, loads ECharts): ${ms(performance.now() - t)}; report.html ${(statSync(first.html).size / 1024).toFixed(0)} KB, ${first.charts.length} charts`);
+console.log(`first call in the process (full read, loads ECharts): ${ms(performance.now() - t)} (CPU ${ms(cpuMs(process.cpuUsage(cpu)))}); report.html ${(statSync(first.html).size / 1024).toFixed(0)} KB, ${first.charts.length} charts`);
 
 const full: number[] = [];
+const fullCpu: number[] = [];
 for (let r = 0; r < rounds; r++) {
   t = performance.now();
+  cpu = process.cpuUsage();
   await new MetricsReader(metrics).read();
   full.push(performance.now() - t);
+  fullCpu.push(cpuMs(process.cpuUsage(cpu)));
 }
-console.log(`full read of metrics.jsonl (what a one-shot \`tripletflow report\` does), median of ${rounds}: ${ms(median(full))}`);
+console.log(`full read of metrics.jsonl (what a one-shot \`tripletflow report\` does), median of ${rounds}: ${ms(median(full))} (CPU ${ms(median(fullCpu))})`);
 
 const checkpoint: number[] = [];
+const checkpointCpu: number[] = [];
 let step = lines;
 for (let r = 0; r < rounds; r++) {
   const more: string[] = [];
   for (let i = 0; i < APPEND; i++) more.push(JSON.stringify(fakeMetricsLine(step++, { ...opts, steps: lines + rounds * APPEND })));
   appendFileSync(metrics, `${more.join('\n')}\n`);
   t = performance.now();
+  cpu = process.cpuUsage();
   await writeReport(dir);
   checkpoint.push(performance.now() - t);
+  checkpointCpu.push(cpuMs(process.cpuUsage(cpu)));
 }
-console.log(`checkpoint: writeReport after ${APPEND} more lines, median of ${rounds}: ${ms(median(checkpoint))} (min ${ms(Math.min(...checkpoint))}, max ${ms(Math.max(...checkpoint))})`);
+console.log(`checkpoint: writeReport after ${APPEND} more lines, median of ${rounds}: ${ms(median(checkpoint))} (min ${ms(Math.min(...checkpoint))}, max ${ms(Math.max(...checkpoint))}; CPU median ${ms(median(checkpointCpu))})`);
 
 const a = performance.now();
 const h = await readRunHistory(dir);
