@@ -34,7 +34,8 @@ function readersOf(dir: string): DirReaders {
  */
 export async function readRunHistory(dir: string): Promise<RunHistory> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new FatalError(`${dir}: no such directory; give the --out directory of a training run (tripletflow train --out DIR)`, { file: dir });
+    const what = existsSync(dir) ? 'not a directory' : 'no such directory';
+    throw new FatalError(`${dir}: ${what}; give the --out directory of a training run (tripletflow train --out DIR)`, { file: dir });
   }
   const notes: string[] = [];
   const metricsFile = join(dir, 'metrics.jsonl');

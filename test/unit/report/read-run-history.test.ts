@@ -67,6 +67,8 @@ describe('readRunHistory', () => {
     expect(e.file).toBe(join(empty, 'metrics.jsonl'));
     const missing = join(empty, 'nope');
     expect((await fatal(readRunHistory(missing))).message).toMatch(/nope: no such directory/);
+    writeFileSync(missing, '');
+    expect((await fatal(readRunHistory(missing))).message).toMatch(/nope: not a directory; give the --out directory/);
   });
 
   it('skips a cut-off last line of metrics.jsonl and says so', async () => {
