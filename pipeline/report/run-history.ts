@@ -67,6 +67,8 @@ export type EvalFile = z.infer<typeof EvalFileSchema>;
 export const RunFileSchema = z.looseObject({
   status: z.string().optional(),
   steps: z.number().optional(),
+  /** Steps the run is configured for (a resumable run stops short of it). */
+  stepsTotal: z.number().optional(),
   seconds: z.number().optional(),
   stepsPerSec: z.number().optional(),
   backend: z.union([z.string(), z.looseObject({ backend: z.string() })]).optional(),

@@ -18,6 +18,7 @@ export interface ReportSummary {
 }
 
 const int = (v: number): string => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—');
+const stepsDone = (steps: number, total: number | undefined): string => (total !== undefined && total !== steps ? `${int(steps)} of ${int(total)}` : int(steps));
 const last = (xs: Float64Array): number => (xs.length > 0 ? (xs[xs.length - 1] as number) : Number.NaN);
 
 /** The summary of a run: what run.json says, else what the logged steps show so far. */
@@ -28,7 +29,7 @@ export function buildSummary(h: RunHistory): ReportSummary {
   const backend = typeof run?.backend === 'string' ? run.backend : run?.backend?.backend;
   const facts: Array<[string, string]> = [
     ['status', run?.status ?? (m.length > 0 ? 'in progress, or stopped (no run.json yet)' : 'no step logged yet')],
-    ['steps', run?.steps !== undefined ? int(run.steps) : m.length > 0 ? `${int(lastStep + 1)} (logged so far)` : '0'],
+    ['steps', run?.steps !== undefined ? stepsDone(run.steps, run.stepsTotal) : m.length > 0 ? `${int(lastStep + 1)} (logged so far)` : '0'],
     ['seconds', run?.seconds !== undefined ? String(run.seconds) : '—'],
     ['steps/s', run?.stepsPerSec !== undefined ? String(run.stepsPerSec) : '—'],
     ['backend', backend ?? '—'],

@@ -120,6 +120,12 @@ describe('writeReport', () => {
     expect(html).toMatch(/<th>backend<\/th><td>cpu<\/td>/);
     expect(html).toMatch(/<th>MAP@R<\/th><td class="num">0\.070<\/td><td class="num">0\.520<\/td><td class="num">\+0\.450<\/td>/);
     expect(html).toContain('1,000 = 1,000 (every record accounted for)');
+    // a run stopped resumably before its configured steps
+    const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'run.json'), JSON.stringify({ ...run, status: 'resumable', stepsTotal: 100 }));
+    const stopped = readFileSync((await writeReport(dir)).html, 'utf8');
+    expect(stopped).toMatch(/<th>status<\/th><td>resumable<\/td>/);
+    expect(stopped).toMatch(/<th>steps<\/th><td>40 of 100<\/td>/);
   });
 
   it('a run in progress (no run.json, no eval.json, cut-off last line) still reports, and says what is missing', async () => {
