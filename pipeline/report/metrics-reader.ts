@@ -2,7 +2,7 @@ import { FatalError } from '../errors.js';
 import { GrowingJsonLines } from './growing-json-lines.js';
 import { METRIC_FIELDS, type MetricField, type MetricsColumns, type PhaseSpan, type RunHistory, type StageColumns } from './run-history.js';
 
-const STAGE_FIELDS = ['records', 'recordsPerSec', 'waitConsumerMs', 'waitProducerMs'] as const;
+const STAGE_FIELDS = ['records', 'recordsPerSec', 'waitConsumerMs', 'waitProducerMs', 'busyMs'] as const;
 type StageField = (typeof STAGE_FIELDS)[number];
 
 /** Growable Float64Array columns (doubling), so a long run's metrics never become one object per line. */

@@ -31,6 +31,8 @@ export interface StageColumns {
   readonly waitConsumerMs: Float64Array;
   /** Cumulative ms the stage waited on its producer. */
   readonly waitProducerMs: Float64Array;
+  /** Cumulative ms of the stage's own work (optional in the lines; NaN where absent). */
+  readonly busyMs: Float64Array;
 }
 
 /** A run of consecutive lines with one curriculum phase and miner: `lines [startIndex, endIndex)`. */

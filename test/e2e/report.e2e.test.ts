@@ -31,10 +31,13 @@ describe('report of a real training run', () => {
     expect(run.status).toBe('done');
     const r = await writeReport(dir);
     const names = r.charts.map((c) => c.slice(join(dir, 'report').length + 1));
-    const hasStages = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').includes('"stages"');
+    // per-stage charts follow what the training loop logs (stages, and busyMs among them)
+    const lines = readFileSync(join(dir, 'metrics.jsonl'), 'utf8');
+    const hasStages = lines.includes('"stages"');
+    const hasBusy = lines.includes('"busyMs"');
     expect(names).toEqual([
       'loss.svg', 'hardest-loss.svg', 'active-fraction.svg', 'distances.svg', 'spread.svg', 'eval.svg', 'quarantine.svg',
-      ...(hasStages ? ['throughput.svg', 'stage-waits.svg'] : []),
+      ...(hasStages ? ['throughput.svg', ...(hasBusy ? ['stage-busy.svg'] : []), 'stage-waits.svg'] : []),
     ]);
     const html = readFileSync(r.html, 'utf8');
     expect(html.match(/<svg[\s>]/g)).toHaveLength(r.charts.length);

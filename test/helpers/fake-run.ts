@@ -15,9 +15,11 @@ export interface FakeRunOptions {
   readonly steps?: number;
   /** Default: semi-hard 16 from step 0, batch-hard 32 from steps / 2. */
   readonly phases?: readonly FakePhase[];
-  /** Stage names to put in each line's `stages` field, from `stagesFromStep` on; none by default. */
+  /** Stage names to put in each line's `stages` field (with `busyMs` unless `noBusy`), from `stagesFromStep` on; none by default. */
   readonly stages?: readonly string[];
   readonly stagesFromStep?: number;
+  /** Leave `busyMs` out of the stage figures (the fields issue #5 first specified). */
+  readonly noBusy?: boolean;
   /** Step where `collapse` turns true in the lines and run.json says the detector fired; none by default. */
   readonly collapseAt?: number;
   /** Write eval.json (default true). */
@@ -60,9 +62,10 @@ export function fakeMetricsLine(step: number, opts: FakeRunOptions = {}): Record
   if (opts.stages && step >= (opts.stagesFromStep ?? 0)) {
     line.stages = Object.fromEntries(opts.stages.map((name, i) => [name, {
       records: (step + 1) * 64,
-      recordsPerSec: 1000 * (i + 1) + (step % 10),
+      recordsPerSec: step % 10 === 5 ? 0 : 1000 * (i + 1) + (step % 10),
       waitConsumerMs: step * (i + 1),
       waitProducerMs: step * 0.5,
+      ...(opts.noBusy ? {} : { busyMs: step * 2 * (i + 1) }),
     }]));
   }
   return line;

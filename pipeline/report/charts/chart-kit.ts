@@ -48,9 +48,9 @@ export function legendRows(names: readonly string[], width = CHART_WIDTH - 40): 
   return rows;
 }
 
-/** A chart section with steps on the x axis, a legend under the title, and room for as many legend rows as it needs. */
+/** A chart section with steps on the x axis (y linear, or log with `log`), a legend under the title, and room for every legend row. */
 export function stepSection(
-  id: string, title: string, caption: string, yName: string, series: LineSeriesOption[], opts: { yMin?: number; yMax?: number } = {},
+  id: string, title: string, caption: string, yName: string, series: LineSeriesOption[], opts: { yMin?: number; yMax?: number; log?: boolean } = {},
 ): ReportSection {
   const rows = legendRows(series.map((s) => String(s.name ?? '')));
   // below the legend: the y axis name and the phase-switch labels
@@ -65,10 +65,12 @@ export function stepSection(
       legend: { top: 28, left: 'center', itemWidth: 18, itemHeight: 8, itemGap: LEGEND_GAP, textStyle: { fontSize: 11 } },
       grid: { left: 64, right: 32, top, bottom: 44 },
       xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 26, min: 'dataMin', max: 'dataMax' },
-      yAxis: {
-        type: 'value', name: yName, nameTextStyle: { align: 'left' }, scale: true,
-        ...(opts.yMin !== undefined && { min: opts.yMin }), ...(opts.yMax !== undefined && { max: opts.yMax }),
-      },
+      yAxis: opts.log
+        ? { type: 'log', name: yName, nameTextStyle: { align: 'left' } }
+        : {
+          type: 'value', name: yName, nameTextStyle: { align: 'left' }, scale: true,
+          ...(opts.yMin !== undefined && { min: opts.yMin }), ...(opts.yMax !== undefined && { max: opts.yMax }),
+        },
       series,
     },
   };

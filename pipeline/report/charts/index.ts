@@ -26,4 +26,4 @@ export function buildSections(h: RunHistory): ReportSection[] {
 }
 
 /** File stems of every chart a report can hold, so that a chart a later report no longer draws can be removed. */
-export const CHART_IDS = ['loss', 'hardest-loss', 'active-fraction', 'distances', 'spread', 'eval', 'quarantine', 'throughput', 'stage-waits'] as const;
+export const CHART_IDS = ['loss', 'hardest-loss', 'active-fraction', 'distances', 'spread', 'eval', 'quarantine', 'throughput', 'stage-busy', 'stage-waits'] as const;

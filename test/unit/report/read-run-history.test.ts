@@ -118,6 +118,10 @@ describe('readRunHistory', () => {
     expect(tok?.recordsPerSec[10]).toBe(2000);
     expect(tok?.waitConsumerMs[29]).toBe(58);
     expect(h.stages.get('read')?.records[29]).toBe(30 * 64);
+    expect(tok?.busyMs[29]).toBe(29 * 2 * 2);
+    const noBusy = await readRunHistory(fakeRunDir({ steps: 3, stages: ['read'], noBusy: true }));
+    expect(Array.from(noBusy.stages.get('read')?.busyMs ?? []).every(Number.isNaN)).toBe(true);
+    expect(noBusy.stages.get('read')?.waitProducerMs[2]).toBe(1);
   });
 
   it('`stages` that is not an object is a FatalError naming file:line', async () => {

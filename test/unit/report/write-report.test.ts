@@ -18,7 +18,7 @@ describe('writeReport', () => {
     expect(r.html).toBe(join(dir, 'report.html'));
     expect(r.charts.map((c) => c.slice(dir.length + 1))).toEqual([
       'report/loss.svg', 'report/hardest-loss.svg', 'report/active-fraction.svg', 'report/distances.svg', 'report/spread.svg',
-      'report/eval.svg', 'report/quarantine.svg', 'report/throughput.svg', 'report/stage-waits.svg',
+      'report/eval.svg', 'report/quarantine.svg', 'report/throughput.svg', 'report/stage-busy.svg', 'report/stage-waits.svg',
     ]);
     const html = readFileSync(r.html, 'utf8');
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -87,11 +87,26 @@ describe('writeReport', () => {
     expect(t).toEqual(expect.arrayContaining(['read-jsonl', 'tokenize']));
     expect(texts(readFileSync(join(dir, 'report', 'stage-waits.svg'), 'utf8'))).toEqual(expect.arrayContaining(['tokenize waiting on consumer', 'tokenize waiting on producer']));
     expect(readFileSync(withStages.html, 'utf8')).not.toContain(NO_STAGE_METRICS);
+    expect(texts(readFileSync(join(dir, 'report', 'stage-busy.svg'), 'utf8'))).toEqual(expect.arrayContaining(['read-jsonl', 'tokenize']));
+    // throughput on a log axis: intervals with no output (rate 0) are left out, the rest kept
+    const h = await readRunHistory(dir);
+    const tp = buildSections(h).find((x) => x.id === 'throughput');
+    if (tp?.kind !== 'chart') throw new Error('expected the throughput chart');
+    expect(tp.option.yAxis).toMatchObject({ type: 'log' });
+    const tok = (tp.option.series as Array<{ name: string; data: Array<[number, number]> }>).find((x) => x.name === 'tokenize')?.data ?? [];
+    expect(tok.map(([x]) => x)).toEqual(Array.from({ length: 30 }, (_, k) => 20 + k).filter((x) => x % 10 !== 5));
+    expect(tok.every(([, y]) => y > 0)).toBe(true);
+
+    // stage figures as first specified, without busyMs: no busy chart
+    writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: 50 }, (_, s) => `${JSON.stringify(fakeMetricsLine(s, { steps: 50, stages: ['tokenize'], noBusy: true }))}\n`).join(''));
+    const noBusy = await writeReport(dir);
+    expect(noBusy.charts.map((c) => c.slice(join(dir, 'report').length + 1)).slice(-2)).toEqual(['throughput.svg', 'stage-waits.svg']);
+    expect(existsSync(join(dir, 'report', 'stage-busy.svg'))).toBe(false);
 
     // the same directory rewritten by an engine without per-stage metrics
     writeFileSync(join(dir, 'metrics.jsonl'), Array.from({ length: 50 }, (_, s) => `${JSON.stringify(fakeMetricsLine(s, { steps: 50 }))}\n`).join(''));
     const without = await writeReport(dir);
-    expect(without.charts.some((c) => /throughput|stage-waits/.test(c))).toBe(false);
+    expect(without.charts.some((c) => /throughput|stage-/.test(c))).toBe(false);
     expect(existsSync(join(dir, 'report', 'throughput.svg'))).toBe(false);
     expect(existsSync(join(dir, 'report', 'stage-waits.svg'))).toBe(false);
     const html = readFileSync(without.html, 'utf8');
@@ -160,7 +175,7 @@ describe('writeReport', () => {
         }
       }
     }
-    expect(checked).toBeGreaterThanOrEqual(5 + 2 + 6 + 12);
+    expect(checked).toBeGreaterThanOrEqual(5 + 2 + 6 + 6 + 12);
     const loss = sections[0];
     if (loss?.kind !== 'chart') throw new Error('expected the loss chart');
     const [early, late] = loss.option.series as Array<{ data: Array<[number, number]> }>;
