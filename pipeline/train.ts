@@ -23,6 +23,7 @@ import type { RngState } from './rng.js';
 import { deadlineOf } from './training/deadline.js';
 import { buildModelAndTrainer } from './training/build-trainer.js';
 import { BatchRecorder } from './recording/batch-recorder.js';
+import { ReportRefresher } from './report/report-refresher.js';
 
 export { TOKEN_LR_FACTOR, tokenLearningRate } from './training/build-trainer.js';
 import { FEED_STAGES, TrainingFeed, type FeedState } from './training/training-feed.js';
@@ -111,7 +112,7 @@ export interface TrainRunOptions {
 }
 
 /** Options a resumed run takes from its new command line rather than from the checkpoint. */
-const OPERATIONAL = ['steps', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'progress', 'logEvery', 'evalEvery', 'maxRejectRate', 'stopOnCollapse', 'backend'] as const;
+const OPERATIONAL = ['steps', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'progress', 'logEvery', 'evalEvery', 'maxRejectRate', 'stopOnCollapse', 'backend', 'report'] as const;
 
 /** What a checkpoint's state.json holds besides the tensors. */
 interface TrainState {
@@ -237,6 +238,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   }, saved?.feed);
   ctx.defer(() => feed.close());
 
+  const reporter = cfg.report ? new ReportRefresher(out, log) : undefined;
   const recorder = cfg.record ? new BatchRecorder(cfg.record, { config: cfg, curriculum: curriculum.spec }) : undefined;
   if (recorder && saved) recorder.resumeAt(saved.step);
 
@@ -275,6 +277,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     ]));
     lastCheckpoint = step;
     log.debug({ step, dir }, 'checkpoint written');
+    reporter?.refresh();
   };
   const stopProgress = cfg.progress
     ? startStepProgress(cfg.steps, () => {
@@ -336,6 +339,9 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
         process.off('SIGTERM', onSignal);
       }
     }
+  } catch (e) {
+    await reporter?.close();
+    throw e;
   } finally {
     // open shards, worker pools and the quarantine file
     await ctx.close();
@@ -383,6 +389,8 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   };
   writeFileSync(join(out, 'eval.json'), JSON.stringify({ ...(final ?? {}), untrained, history }, null, 2));
   writeFileSync(join(out, 'run.json'), JSON.stringify({ ...report, resumedFromStep: saved ? firstStep : null, config: cfg, versions: packageVersions(), tfMemory: tf.memory().numTensors }, null, 2));
+  // the report of the whole run, now that run.json and eval.json are there
+  await reporter?.finish();
   model.dispose();
   return report;
 }

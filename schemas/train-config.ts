@@ -61,6 +61,8 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   maxDuration: z.string().min(1).optional(),
   /** Stop (resumable) when the local clock reaches HH:MM. */
   until: z.string().min(1).optional(),
+  /** Refresh report.html and its charts at each checkpoint and at the end (on a worker thread). Default true. */
+  report: z.boolean().default(true),
   /** Record the batch stream (per step: ids, labels, token ids, phase) as parquet shards in this directory. */
   record: z.string().min(1).optional(),
 }).refine((c) => !(c.miner && c.curriculum), { message: 'give either --miner or --curriculum, not both', path: ['miner'] });

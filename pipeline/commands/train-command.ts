@@ -63,6 +63,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     .option('--keep-checkpoints <k>', 'checkpoints kept; default 3', intArg('--keep-checkpoints'))
     .option('--max-duration <d>', 'stop resumably after this long: 6h, 90m, 1h30m or seconds')
     .option('--until <HH:MM>', 'stop resumably when the local clock reaches HH:MM')
+    .option('--no-report', 'do not refresh report.html at checkpoints and at the end')
     .option('--record <dir>', 'record the batch stream (ids, labels, token ids, phase per step) as parquet shards');
   cmd.action(async (o: Record<string, unknown>) => {
     const file = o.config ? readConfigFile(o.config as string) : {};
@@ -78,6 +79,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     }
     if (given('normalize')) fromFlags.normalize = o.normalize;
     if (given('progress')) fromFlags.progress = o.progress;
+    if (given('report')) fromFlags.report = o.report;
     const report = await runTrain({ ...file, ...fromFlags } as TrainConfigInput, { handleSignals: true, ...(o.resume ? { resume: o.resume as string } : {}) });
     const f = report.final;
     const u = report.untrained;

@@ -11,7 +11,7 @@ const TRIALS = Number(process.env.TRIPLETFLOW_KILL_TRIALS ?? 20);
 const args = (out: string) => [
   '--import', 'tsx', 'pipeline/main.ts', 'train', '--train', 'test/fixtures/small-corpus.jsonl', '--eval', 'test/fixtures/small-eval.jsonl',
   '--steps', '45', '--classes', '4', '--per-class', '4', '--curriculum', '0:semi-hard:4x4,20:batch-hard:6x4', '--embedding-dim', '16',
-  '--head', '32,16', '--backend', 'cpu', '--shuffle-window', '64', '--log-every', '1', '--checkpoint-every', '2', '--no-progress',
+  '--head', '32,16', '--backend', 'cpu', '--shuffle-window', '64', '--log-every', '1', '--checkpoint-every', '2', '--no-progress', '--no-report',
   '--seed', '3', '--resume', out,
 ];
 
