@@ -21,6 +21,8 @@ import { pullOne } from './stage.js';
 import { CollapseDetector, COLLAPSE_ADVICE } from './training/collapse-detector.js';
 import { CurriculumTracker, defaultCurriculum, parseCurriculum, parseMiner, singlePhase, type Curriculum } from './training/curriculum.js';
 import { evaluateModel, type EvalMetrics } from './training/evaluate.js';
+import { setupPretrained } from './training/pretrained.js';
+import type { DataGraphExtras } from './data-graph.js';
 
 /** What `runTrain` returns (and writes as run.json). */
 export interface TrainReport {
@@ -60,10 +62,10 @@ function packageVersions(): Record<string, string> {
 }
 
 /** Reads a held-out file into memory (bounded by evalLimit), in file order. */
-async function loadEvalDocs(ctx: RunContext, cfg: TrainConfig, inputs: string[]): Promise<TokenizedDoc[]> {
+async function loadEvalDocs(ctx: RunContext, cfg: TrainConfig, inputs: string[], extras: DataGraphExtras = {}): Promise<TokenizedDoc[]> {
   const data = await buildDataGraph(ctx, {
     ...cfg, inputs, shuffleWindow: 1, shuffleShards: false, interleave: 1, limit: cfg.evalLimit, epoch: 0,
-  });
+  }, extras);
   const docs: TokenizedDoc[] = [];
   const s = data.graph.stream();
   for (let r = await pullOne(s); !r.done; r = await pullOne(s)) docs.push(r.value);
@@ -106,13 +108,17 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
   if (cfg.outputActivation === 'softmax') {
     log.warn('softmax on the embeddings constrains them to the probability simplex and fights the L2 normalisation; the recipe uses none');
   }
-  const tokenizer = await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
+  // a pretrained encoder (or a feature cache) brings its own tokenizer and feature size; undefined for bag/transformer
+  const pretrained = await setupPretrained(cfg, input.encoder, log);
+  if (pretrained) ctx.defer(() => pretrained.close());
+  const dataCfg: TrainConfig = pretrained ? { ...cfg, ...pretrained.data } : cfg;
+  const tokenizer = pretrained ? undefined : await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
   const evalInputs = cfg.eval ?? (cfg.inputs.length === 1 && cfg.inputs[0] === defaultTrainCorpus ? [defaultEvalCorpus] : []);
   // eval records are held out, read once; their quarantine goes with the training run's file and counts
   const evalCtx = new RunContext({ seed: cfg.seed, logger: log, quarantinePath: join(out, 'quarantine-eval.jsonl') });
   let evalDocs: TokenizedDoc[] = [];
   try {
-    evalDocs = evalInputs.length > 0 ? await loadEvalDocs(evalCtx, cfg, evalInputs) : [];
+    evalDocs = evalInputs.length > 0 ? await loadEvalDocs(evalCtx, dataCfg, evalInputs, await pretrained?.extrasFor(evalInputs)) : [];
   } finally {
     await evalCtx.close();
   }
@@ -126,9 +132,11 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
   log.info({ curriculum: curriculum.spec }, 'curriculum');
 
   const model = EmbeddingModel.create({
-    encoder: cfg.encoder, vocabSize: tokenizer.vocabSize, embeddingDim: cfg.embeddingDim, head: cfg.head,
+    encoder: cfg.encoder, vocabSize: tokenizer?.vocabSize ?? 1, embeddingDim: cfg.embeddingDim, head: cfg.head,
     normalize: cfg.normalize, outputActivation: cfg.outputActivation, maxLength: cfg.maxLength, layers: cfg.layers, heads: cfg.heads,
+    pooling: cfg.pooling, ...pretrained?.model,
   }, cfg.seed);
+  const trainExtras = pretrained ? await pretrained.extrasFor(cfg.inputs) : {};
   const trainer = new Trainer(model, { learningRate: cfg.lr, tokenLearningRate: tokenLearningRate(cfg), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm, margin: cfg.margin }, () => ctx.rng('miner:random').next());
   const detector = new CollapseDetector({ margin: cfg.margin, epsilon: cfg.collapseEpsilon, minSpread: cfg.collapseMinSpread, window: cfg.collapseWindow });
 
@@ -161,7 +169,7 @@ export async function runTrain(input: TrainConfigInput, logger?: Logger): Promis
   try {
     try {
       training: while (step < cfg.steps) {
-        const data = await buildDataGraph(ctx, { ...cfg, epoch });
+        const data = await buildDataGraph(ctx, { ...dataCfg, epoch }, trainExtras);
         totalBytes = data.totalBytes;
         const batches = data.graph.stream().through(balance);
         let gotAny = false;
