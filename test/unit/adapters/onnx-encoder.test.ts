@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FatalError } from '../../../pipeline/errors.js';
 import {
-  checkCudaProvider, inspectPretrainedDir, onnxRuntimeBinDir, pool, PretrainedEncoder,
+  checkCudaProvider, inspectPretrainedDir, lengthRuns, onnxRuntimeBinDir, pool, PretrainedEncoder,
 } from '../../../stages/adapters/onnx-encoder.js';
 import { loadTokenizer } from '../../../stages/adapters/tokenizer.js';
 
@@ -64,6 +64,15 @@ describe('pretrained encoder on the tiny BERT fixture', () => {
     for (const [b, d] of ids.entries()) expect(maxAbsDiff(await mean.encode([d]), [ref.mean[b] as number[]])).toBeLessThan(1e-5);
   });
 
+  it('cut into one session run per length, the batch still matches torch row by row', async () => {
+    const split = await PretrainedEncoder.load(FIXTURE, { runs: { minDocs: 1, maxPadding: 0 } });
+    try {
+      expect(maxAbsDiff(await split.encode(ids), ref.mean)).toBeLessThan(1e-5);
+    } finally {
+      await split.dispose();
+    }
+  });
+
   it('CLS pooling matches torch, and differs from mean pooling', async () => {
     const c = await cls.encode(ids);
     expect(maxAbsDiff(c, ref.cls)).toBeLessThan(1e-5);
@@ -77,6 +86,23 @@ describe('pretrained encoder on the tiny BERT fixture', () => {
     expect(bad.message).toMatch(/token id 9999 is outside the model's vocabulary \(0\.\.490\).*another tokenizer/);
     const long = await rejection(mean.encode([new Int32Array(129).fill(5)]));
     expect(long.message).toMatch(/129 tokens .* allows 128 \(max_position_embeddings\); lower --max-length/);
+  });
+});
+
+describe('lengthRuns', () => {
+  const docs = [5, 1, 9, 1, 5, 30, 2, 9].map((n) => ({ length: n }));
+
+  it('sorts by length (ties in input order) and covers every index once', () => {
+    const runs = lengthRuns(docs, { minDocs: 1, maxPadding: 0 });
+    expect(runs).toEqual([[1, 3], [6], [0, 4], [2, 7], [5]]);
+    expect(lengthRuns(docs).flat().sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it('keeps at least minDocs per run, then grows a run while its padding stays within maxPadding', () => {
+    expect(lengthRuns(docs, { minDocs: 16 })).toEqual([[1, 3, 6, 0, 4, 2, 7, 5]]);
+    // [1,1,2] would pad 4 real tokens to 6 (+50%): cut; [2,5,5] pads 12 to 15 (+25%): kept; [2,5,5,9] pads 21 to 36: cut
+    expect(lengthRuns(docs, { minDocs: 2, maxPadding: 0.25 })).toEqual([[1, 3], [6, 0, 4], [2, 7], [5]]);
+    expect(lengthRuns([], {})).toEqual([]);
   });
 });
 
