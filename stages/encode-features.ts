@@ -50,12 +50,31 @@ export async function openFeatureEncoder(opts: FeatureEncoderOptions): Promise<F
   // checked on this thread too: the advice should not depend on how a worker reports its death
   if (device === 'cuda') checkCudaProvider();
   const init: EncodeWorkerInit = { model: info.dir, device, pooling, threads: opts.threads ?? 1 };
+  // runs a consumer abandoned (prefetched batches of a stopped stream) must end before the session goes: tearing down
+  // a worker thread while ONNX Runtime is inside a run aborts the whole process
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inFlight.add(p);
+    const forget = () => inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
+  };
+  // their results and errors went to whoever asked for them; here only their end matters
+  const settle = () => Promise.allSettled([...inFlight]);
   if (opts.worker === false) {
     const enc = await PretrainedEncoder.load(info.dir, init);
-    return { info, pooling, device, dim: info.hiddenSize, encode: (docs) => enc.encode(docs), close: () => enc.dispose() };
+    return {
+      info, pooling, device, dim: info.hiddenSize,
+      encode: (docs) => track(enc.encode(docs)),
+      close: async () => {
+        await settle();
+        await enc.dispose();
+      },
+    };
   }
   const pool = new WorkerPool<EncodeWorkerInit, EncodeRequest, Float32Array>(WORKER_MODULE, init, 1);
-  const encode = async (docs: readonly Int32Array[]): Promise<Float32Array> => {
+  const encode = (docs: readonly Int32Array[]): Promise<Float32Array> => track(encodeOnWorker(docs));
+  const encodeOnWorker = async (docs: readonly Int32Array[]): Promise<Float32Array> => {
     const offsets = new Int32Array(docs.length + 1);
     docs.forEach((d, i) => { offsets[i + 1] = (offsets[i] as number) + d.length; });
     const ids = new Int32Array(offsets[docs.length] as number);
@@ -71,12 +90,19 @@ export async function openFeatureEncoder(opts: FeatureEncoderOptions): Promise<F
     }
   };
   try {
-    await encode([]);
+    // one real document, so a model that loads but cannot run fails here too
+    await encode([Int32Array.from([info.padId])]);
   } catch (e) {
     await pool.close();
     throw e;
   }
-  return { info, pooling, device, dim: info.hiddenSize, encode, close: () => pool.close() };
+  return {
+    info, pooling, device, dim: info.hiddenSize, encode,
+    close: async () => {
+      await settle();
+      await pool.close();
+    },
+  };
 }
 
 /** Options of the encode-features stage. */

@@ -93,6 +93,14 @@ describe('encode-features with the real encoder', () => {
     }
   });
 
+  it('closing while a run is in flight waits for it (ending a worker thread inside ONNX Runtime aborts the process)', async () => {
+    const enc = await openFeatureEncoder({ model: FIXTURE });
+    const big = Array.from({ length: 256 }, (_x, i) => Int32Array.from({ length: 100 + (i % 28) }, (_y, t) => 5 + ((i + t) % 480)));
+    const pending = enc.encode(big);
+    await enc.close();
+    expect((await pending).length).toBe(256 * 32);
+  }, 20_000);
+
   it('a model ONNX Runtime cannot load fails at open, from the worker thread, as a FatalError naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tf-bad-onnx-'));
     try {
