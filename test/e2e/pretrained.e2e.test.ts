@@ -89,7 +89,7 @@ describe('train a head on the pretrained encoder', () => {
   const base: TrainConfigInput = {
     inputs: [CORPUS],
     eval: ['test/fixtures/small-eval.jsonl'],
-    steps: 60,
+    steps: 40,
     classes: 4,
     perClass: 4,
     miner: 'semi-hard',
@@ -124,7 +124,7 @@ describe('train a head on the pretrained encoder', () => {
     const out = tmp('tf-pretrained-live-');
     const r = await runTrain({ ...base, out, encoder: 'pretrained', encoderModel: FIXTURE, encoderBatchSize: 32 }, silentLogger());
     expect(r.status).toBe('done');
-    expect(r.steps).toBe(60);
+    expect(r.steps).toBe(40);
     const [before, after] = await lossBeforeAfter(out, (await readAll([CORPUS], live)).docs);
     expect(after).toBeLessThan(before * 0.8);
     const model = JSON.parse(readFileSync(join(out, 'model', 'model.json'), 'utf8')) as { options: Record<string, unknown>; weightsManifest: Array<{ weights: Array<{ name: string }> }> };

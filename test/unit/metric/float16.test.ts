@@ -27,12 +27,14 @@ describe('float16', () => {
     expect(toFloat16Bits(2.5 * 2 ** -24)).toBe(0x0002);
     let seed = 7;
     const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 8;
+    let worst = 0;
     for (let i = 0; i < 20_000; i++) {
       const x = Math.fround(rnd());
       const y = fromFloat16Bits(toFloat16Bits(x));
-      // half a unit in the last place: 2^-11 relative for normal values
-      expect(Math.abs(y - x)).toBeLessThanOrEqual(Math.max(Math.abs(x) * 2 ** -11, 2 ** -25));
+      // half a unit in the last place: 2^-11 relative for normal values (2^-25 absolute below 2^-14)
+      worst = Math.max(worst, Math.abs(y - x) / Math.max(Math.abs(x) * 2 ** -11, 2 ** -25));
     }
+    expect(worst).toBeLessThanOrEqual(1);
   });
 
   it('packs vectors as little-endian bytes and unpacks them (float32 exact, float16 within 2^-11)', () => {
