@@ -31,7 +31,11 @@ async function openData(opts: ModelRunOptions, model: EmbeddingModel, ctx: RunCo
   // a head on a pretrained encoder runs that encoder (with its tokenizer) on text; a feature cache needs neither
   let extras: DataGraphExtras = {};
   let tokenizer = opts.tokenizer;
-  if (model.options.encoder === 'pretrained' && !(await featureCacheOf(opts.inputs))) {
+  const cache = await featureCacheOf(opts.inputs);
+  if (cache && (model.options.encoder !== 'pretrained' || cache.dim !== model.options.embeddingDim)) {
+    throw new FatalError(`${opts.inputs.join(', ')}: a feature cache of ${cache.dim}-value vectors, but ${opts.model} ${model.options.encoder === 'pretrained' ? `takes ${model.options.embeddingDim}-value features` : `is a ${model.options.encoder} model that reads token ids`}; give it text, or a cache made with its encoder`);
+  }
+  if (model.options.encoder === 'pretrained' && !cache) {
     const dir = model.options.encoderModel;
     if (!dir) throw new FatalError(`${opts.model}: a pretrained-encoder model without encoderModel in model.json; it cannot embed text`);
     const encoder = await openFeatureEncoder({ model: dir, pooling: model.options.pooling, worker: false });

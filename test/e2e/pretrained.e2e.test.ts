@@ -146,6 +146,12 @@ describe('train a head on the pretrained encoder', () => {
     const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { records: { read: number } };
     expect(run.records.read).toBeGreaterThan(300);
     await expect(runTrain({ ...base, inputs: [cache], out: tmp('tf-x-'), encoder: 'bag' }, silentLogger())).rejects.toThrow(/is a feature cache .*only --encoder pretrained trains on it/);
+    // eval reads the cache too; a token model is refused on it rather than embedding empty id lists
+    const ev = await runEval({ model: join(out, 'model'), inputs: [cache], backend: 'cpu' }, silentLogger());
+    expect(ev.mean_average_precision_at_r).toBeCloseTo(r.final?.mean_average_precision_at_r as number, 6);
+    const bag = tmp('tf-bag-');
+    await runTrain({ ...base, out: bag, steps: 2, eval: [] }, silentLogger());
+    await expect(runEval({ model: join(bag, 'model'), inputs: [cache], backend: 'cpu' }, silentLogger())).rejects.toThrow(/a feature cache of 32-value vectors, but .* is a bag model that reads token ids/);
   });
 
   it('--encoder pretrained without --encoder-model, or with another tokenizer, is a ConfigError', async () => {
