@@ -21,6 +21,18 @@ const FIXTURE = 'test/fixtures/tiny-bert';
 const CORPUS = 'test/fixtures/small-corpus.jsonl';
 const tmp = (p: string) => mkdtempSync(join(tmpdir(), p));
 
+/** Feature caches of the small corpus by dtype, written once by the round-trip tests and reused by the later ones. */
+const caches = new Map<string, string>();
+async function cacheOf(dtype: 'float32' | 'float16'): Promise<string> {
+  let dir = caches.get(dtype);
+  if (!dir) {
+    dir = tmp(`tf-features-${dtype}-`);
+    await runPrepare({ inputs: [CORPUS], encoder: FIXTURE, out: dir, featureDtype: dtype, maxLength: 32, workers: 0, progress: false, encoderBatchSize: 16 }, silentLogger());
+    caches.set(dtype, dir);
+  }
+  return dir;
+}
+
 async function readAll(inputs: string[], encoder?: FeatureEncoder): Promise<{ docs: TokenizedDoc[]; features: unknown }> {
   const ctx = new RunContext({ logger: silentLogger() });
   const data = await buildDataGraph(ctx, { inputs, tokenizer: FIXTURE, maxLength: 32, shuffleWindow: 1, shuffleShards: false, workers: 0 }, encoder ? { encoder } : {});
@@ -46,6 +58,7 @@ describe('feature cache: prepare --encoder, then read back', () => {
     it(`${dtype}: every record comes back with the encoder's features (${dtype === 'float32' ? 'exactly' : 'within 2^-11'}), and the cache says what it holds`, async () => {
       const out = tmp(`tf-features-${dtype}-`);
       const report = await runPrepare({ inputs: [CORPUS], encoder: FIXTURE, out, featureDtype: dtype, maxLength: 32, workers: 0, progress: false, encoderBatchSize: 16 }, silentLogger());
+      caches.set(dtype, out);
       expect(report.graph).toBe('read → validate → shuffle-window → tokenize → encode-features → write-shards');
       expect(report.emitted).toBe(300);
       expect(report.records).toBe(report.emitted + report.quarantined);
@@ -71,10 +84,8 @@ describe('feature cache: prepare --encoder, then read back', () => {
   }
 
   it('an encoder whose size differs from the cache is refused', async () => {
-    const out = tmp('tf-features-dim-');
-    await runPrepare({ inputs: [CORPUS], encoder: FIXTURE, out, maxLength: 32, workers: 0, progress: false }, silentLogger());
     const other = { ...encoder, dim: 384 };
-    await expect(readAll([out], other)).rejects.toThrow(/holds 32-value vectors but the encoder .* makes 384/);
+    await expect(readAll([await cacheOf('float32')], other)).rejects.toThrow(/holds 32-value vectors but the encoder .* makes 384/);
   });
 });
 
@@ -136,8 +147,7 @@ describe('train a head on the pretrained encoder', () => {
   });
 
   it('from a feature cache: the encoder is not run on the training data, the loss falls, and the cache decides the encoder', async () => {
-    const cache = tmp('tf-pretrained-cache-');
-    await runPrepare({ inputs: [CORPUS], encoder: FIXTURE, out: cache, featureDtype: 'float16', maxLength: 32, workers: 0, progress: false }, silentLogger());
+    const cache = await cacheOf('float16');
     const out = tmp('tf-pretrained-cached-');
     const r = await runTrain({ ...base, inputs: [cache], out, eval: [cache], evalUnseenLabels: true }, silentLogger());
     expect(r.status).toBe('done');
