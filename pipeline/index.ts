@@ -25,3 +25,4 @@ export * from './embed.js';
 export * from './registry.js';
 export * from './graph.js';
 export * from './report/index.js';
+export * from './training/pretrained.js';

@@ -9,7 +9,8 @@ import type { StepResult } from '../stages/train-step.js';
 import { selectBackend, type BackendReport } from './backend.js';
 import { parseConfig } from './config.js';
 import { RunContext } from './context.js';
-import { buildDataGraph } from './data-graph.js';
+import { buildDataGraph, type DataGraphExtras } from './data-graph.js';
+import { setupPretrained } from './training/pretrained.js';
 import { ConfigError, FatalError } from './errors.js';
 import { ExitCode, rejectRateExitCode } from './exit-codes.js';
 import type { Logger } from './logger.js';
@@ -78,10 +79,10 @@ function packageVersions(): Record<string, string> {
 }
 
 /** Reads a held-out file into memory (bounded by evalLimit), in file order. */
-async function loadEvalDocs(ctx: RunContext, cfg: TrainConfig, inputs: string[]): Promise<TokenizedDoc[]> {
+async function loadEvalDocs(ctx: RunContext, cfg: TrainConfig, inputs: string[], extras: DataGraphExtras = {}): Promise<TokenizedDoc[]> {
   const data = await buildDataGraph(ctx, {
     ...cfg, inputs, shuffleWindow: 1, shuffleShards: false, interleave: 1, limit: cfg.evalLimit, epoch: 0,
-  });
+  }, extras);
   const docs: TokenizedDoc[] = [];
   const s = data.graph.stream();
   for (let r = await pullOne(s); !r.done; r = await pullOne(s)) docs.push(r.value);
@@ -181,13 +182,17 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   if (cfg.outputActivation === 'softmax') {
     log.warn('softmax on the embeddings constrains them to the probability simplex and fights the L2 normalisation; the recipe uses none');
   }
-  const tokenizer = await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
+  // a pretrained encoder (or a feature cache) brings its own tokenizer and feature size; undefined for bag/transformer
+  const pretrained = await setupPretrained(cfg, saved ? saved.config.encoder : input.encoder, log);
+  if (pretrained) ctx.defer(() => pretrained.close());
+  const dataCfg: TrainConfig = pretrained ? { ...cfg, ...pretrained.data } : cfg;
+  const tokenizer = pretrained ? undefined : await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
   const evalInputs = cfg.eval ?? (cfg.inputs.length === 1 && cfg.inputs[0] === defaultTrainCorpus ? [defaultEvalCorpus] : []);
   // eval records are held out, read once; their quarantine goes with the training run's file and counts
   const evalCtx = new RunContext({ seed: cfg.seed, logger: log, quarantinePath: join(out, 'quarantine-eval.jsonl') });
   let evalDocs: TokenizedDoc[] = [];
   try {
-    evalDocs = evalInputs.length > 0 ? await loadEvalDocs(evalCtx, cfg, evalInputs) : [];
+    evalDocs = evalInputs.length > 0 ? await loadEvalDocs(evalCtx, dataCfg, evalInputs, await pretrained?.extrasFor(evalInputs)) : [];
   } finally {
     await evalCtx.close();
   }
@@ -201,7 +206,9 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   const schedule = curriculum.phases.map((p) => `${p.fromStep}:${p.classesPerBatch}x${p.samplesPerClass}`).join(',');
   log.info({ curriculum: curriculum.spec }, 'curriculum');
 
-  const { model, trainer } = buildModelAndTrainer(cfg, tokenizer.vocabSize, ctx);
+  const { model, trainer } = buildModelAndTrainer(cfg, tokenizer?.vocabSize ?? 1, ctx, { pooling: cfg.pooling, ...pretrained?.model });
+  // a pretrained encoder on text encodes each batch before its step (a feature cache needs none)
+  const liveEncoder = pretrained && !pretrained.cache ? (await pretrained.extrasFor(cfg.inputs)).encoder : undefined;
   const detector = new CollapseDetector({ margin: cfg.margin, epsilon: cfg.collapseEpsilon, minSpread: cfg.collapseMinSpread, window: cfg.collapseWindow });
   if (saved && tensorsBin && tensorsIndex) {
     await restoreTrainingTensors(model, trainer, tensorsBin, tensorsIndex);
@@ -233,7 +240,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     }
   };
   const feed = await TrainingFeed.open(ctx, {
-    data: cfg,
+    data: dataCfg,
     balance: { schedule, ...(cfg.poolCapacity ? { poolCapacity: cfg.poolCapacity } : {}) },
   }, saved?.feed);
   ctx.defer(() => feed.close());
@@ -301,6 +308,10 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
           lastEpoch = batch.epoch;
         }
         for (const l of batch.labels) trainLabels.add(l);
+        if (liveEncoder) {
+          const f = await liveEncoder.encode(batch.docs.map((d) => d.ids));
+          batch.docs.forEach((d, i) => { d.features = f.slice(i * liveEncoder.dim, (i + 1) * liveEncoder.dim); });
+        }
         const phase = tracker.phaseAt(step);
         const res = trainer.step({ ...batch, step }, phase.miner);
         feed.clock.add(TRAIN_STEP, res.ms, 1);

@@ -70,7 +70,7 @@ export class Trainer {
   step(batch: Batch, miner: MinerSpec): StepResult {
     const t0 = performance.now();
     const tl = this.lossFor(miner);
-    const input = this.model.input(batch.docs.map((d) => d.ids));
+    const input = this.model.inputOf(batch.docs);
     const labels = batch.classIndex;
     const x0 = tf.tensor(input.x, input.shape);
     // the encoder input as a variable, so variableGrads also returns its gradient (scattered back to the token rows)
