@@ -183,7 +183,8 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     log.warn('softmax on the embeddings constrains them to the probability simplex and fights the L2 normalisation; the recipe uses none');
   }
   // a pretrained encoder (or a feature cache) brings its own tokenizer and feature size; undefined for bag/transformer
-  const pretrained = await setupPretrained(cfg, saved ? saved.config.encoder : input.encoder, log);
+  // (a resumed run was checked when it started; its saved encoder is the resolved default, not what was typed)
+  const pretrained = await setupPretrained(cfg, saved ? undefined : input.encoder, log);
   if (pretrained) ctx.defer(() => pretrained.close());
   const dataCfg: TrainConfig = pretrained ? { ...cfg, ...pretrained.data } : cfg;
   const tokenizer = pretrained ? undefined : await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
@@ -269,7 +270,20 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+  /** The feed's next batch, with its features when a pretrained encoder runs live. */
+  const nextBatch = async (): Promise<Batch> => {
+    const b = await feed.next();
+    if (liveEncoder) {
+      const f = await liveEncoder.encode(b.docs.map((d) => d.ids));
+      b.docs.forEach((d, i) => { d.features = f.slice(i * liveEncoder.dim, (i + 1) * liveEncoder.dim); });
+    }
+    return b;
+  };
+  let prefetched: Promise<Batch> | undefined;
   const writeCheckpoint = async () => {
+    // a batch encoded ahead goes back to the feed: the checkpoint's position is the trained steps'
+    if (prefetched) feed.putBack(await prefetched);
+    prefetched = undefined;
     // the recording's shards end where checkpoints are, so a resume continues it without gaps or repeats
     await recorder?.seal();
     await ctx.quarantine.flush();
@@ -301,17 +315,20 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
           log.warn({ step, reason: why }, `stopping at step ${step} (${why}); continue with --resume ${out}`);
           break;
         }
-        const batch: Batch = await feed.next();
+        const batch: Batch = prefetched ? await prefetched : await nextBatch();
+        prefetched = undefined;
+        // the next batch is encoded on the encoder's thread while this one trains (one batch ahead)
+        if (liveEncoder && step + 1 < cfg.steps) {
+          prefetched = nextBatch();
+          // observed here too, so a run that fails before awaiting it does not end on an unhandled rejection
+          prefetched.catch(() => undefined);
+        }
         // the first batch of a new epoch: the whole previous epoch has been trained on
         if (batch.epoch > lastEpoch) {
           checkLabels();
           lastEpoch = batch.epoch;
         }
         for (const l of batch.labels) trainLabels.add(l);
-        if (liveEncoder) {
-          const f = await liveEncoder.encode(batch.docs.map((d) => d.ids));
-          batch.docs.forEach((d, i) => { d.features = f.slice(i * liveEncoder.dim, (i + 1) * liveEncoder.dim); });
-        }
         const phase = tracker.phaseAt(step);
         const res = trainer.step({ ...batch, step }, phase.miner);
         feed.clock.add(TRAIN_STEP, res.ms, 1);

@@ -176,6 +176,11 @@ export class TrainingFeed {
     }
   }
 
+  /** Returns a batch taken by `next()` but not trained (read ahead): it comes out first again, and a snapshot holds it. */
+  putBack(batch: Batch): void {
+    this.pending.unshift(batch);
+  }
+
   /** The feed's position, between two `next()` calls. */
   snapshot(): FeedState {
     const held = this.balancer.heldRecords();

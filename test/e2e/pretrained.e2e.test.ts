@@ -10,6 +10,7 @@ import { silentLogger } from '../../pipeline/logger.js';
 import { runPrepare } from '../../pipeline/prepare.js';
 import { pullOne } from '../../pipeline/stage.js';
 import { runTrain } from '../../pipeline/train.js';
+import { evalOf, metricsOf } from '../helpers/run-outputs.js';
 import type { TrainConfigInput } from '../../schemas/train-config.js';
 import type { TokenizedDoc } from '../../schemas/tokenized-doc.js';
 import { parquetInfo } from '../../stages/adapters/parquet-reader.js';
@@ -111,6 +112,7 @@ describe('train a head on the pretrained encoder', () => {
     workers: 0,
     logEvery: 1,
     progress: false,
+    report: false,
     seed: 3,
   };
   /**
@@ -162,6 +164,23 @@ describe('train a head on the pretrained encoder', () => {
     const bag = tmp('tf-bag-');
     await runTrain({ ...base, out: bag, steps: 2, eval: [] }, silentLogger());
     await expect(runEval({ model: join(bag, 'model'), inputs: [cache], backend: 'cpu' }, silentLogger())).rejects.toThrow(/a feature cache of 32-value vectors, but .* is a bag model that reads token ids/);
+  });
+
+  it('stopped and resumed, live (one batch encoded ahead) and from a feature cache: the same metrics as without a stop', async () => {
+    const cache = await cacheOf('float32');
+    for (const cfg of [
+      { ...base, steps: 16, checkpointEvery: 5, encoder: 'pretrained' as const, encoderModel: FIXTURE },
+      { ...base, steps: 16, checkpointEvery: 5, inputs: [cache], eval: [cache], evalUnseenLabels: true },
+    ]) {
+      const a = tmp('tf-pretrained-a-');
+      await runTrain({ ...cfg, out: a }, silentLogger());
+      const b = tmp('tf-pretrained-b-');
+      const first = await runTrain({ ...cfg, out: b }, { logger: silentLogger(), shouldStop: (s) => s === 7 });
+      expect(first.status).toBe('resumable');
+      await runTrain({}, { logger: silentLogger(), resume: b });
+      expect(metricsOf(b)).toEqual(metricsOf(a));
+      expect(evalOf(b)).toEqual(evalOf(a));
+    }
   });
 
   it('--encoder pretrained without --encoder-model, or with another tokenizer, is a ConfigError', async () => {
