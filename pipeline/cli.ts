@@ -8,6 +8,7 @@ import { registerMetricCommands } from './commands/metric-commands.js';
 import { registerModelCommands } from './commands/model-commands.js';
 import { registerRunGraphCommand } from './commands/run-graph-command.js';
 import { registerReplayCommand } from './commands/replay-command.js';
+import { registerReportCommand } from './commands/report-command.js';
 
 /** Builds the `tripletflow` command line; each command's action sets the exit code through `setExitCode`. */
 export function buildProgram(setExitCode: (code: number) => void): Command {
@@ -22,6 +23,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   registerModelCommands(program);
   registerRunGraphCommand(program, setExitCode);
   registerReplayCommand(program);
+  registerReportCommand(program);
   return program;
 }
 

@@ -3,7 +3,9 @@ import { EmbeddingModel } from '../stages/metric/model/embedding-model.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
 import { selectBackend, type BackendChoice } from './backend.js';
 import { RunContext } from './context.js';
-import { buildDataGraph } from './data-graph.js';
+import { FatalError } from './errors.js';
+import { buildDataGraph, featureCacheOf, type DataGraphExtras } from './data-graph.js';
+import { openFeatureEncoder } from '../stages/encode-features.js';
 import type { Logger } from './logger.js';
 import { pullOne } from './stage.js';
 import { evaluateModel, type EvalMetrics } from './training/evaluate.js';
@@ -26,11 +28,26 @@ export interface ModelRunOptions {
 }
 
 async function openData(opts: ModelRunOptions, model: EmbeddingModel, ctx: RunContext, limit?: number) {
+  // a head on a pretrained encoder runs that encoder (with its tokenizer) on text; a feature cache needs neither
+  let extras: DataGraphExtras = {};
+  let tokenizer = opts.tokenizer;
+  const cache = await featureCacheOf(opts.inputs);
+  if (cache && (model.options.encoder !== 'pretrained' || cache.dim !== model.options.embeddingDim)) {
+    throw new FatalError(`${opts.inputs.join(', ')}: a feature cache of ${cache.dim}-value vectors, but ${opts.model} ${model.options.encoder === 'pretrained' ? `takes ${model.options.embeddingDim}-value features` : `is a ${model.options.encoder} model that reads token ids`}; give it text, or a cache made with its encoder`);
+  }
+  if (model.options.encoder === 'pretrained' && !cache) {
+    const dir = model.options.encoderModel;
+    if (!dir) throw new FatalError(`${opts.model}: a pretrained-encoder model without encoderModel in model.json; it cannot embed text`);
+    const encoder = await openFeatureEncoder({ model: dir, pooling: model.options.pooling, worker: false });
+    ctx.defer(() => encoder.close());
+    extras = { encoder, encode: { batchSize: 64, prefetch: 1 } };
+    tokenizer = encoder.info.dir;
+  }
   // the model was trained on this many tokens per document; tokenize the same way
   return buildDataGraph(ctx, {
-    inputs: opts.inputs, tokenizer: opts.tokenizer, textField: opts.textField, labelField: opts.labelField, idField: opts.idField,
+    inputs: opts.inputs, tokenizer, textField: opts.textField, labelField: opts.labelField, idField: opts.idField,
     maxLength: model.options.maxLength, shuffleWindow: 1, shuffleShards: false, interleave: 1, workers: 0, ...(limit ? { limit } : {}),
-  });
+  }, extras);
 }
 
 /** Scores a saved model's retrieval on a labelled file: P@1, R-precision, MAP@R. */
@@ -63,7 +80,7 @@ export async function runEmbed(opts: ModelRunOptions & { out: string }, logger?:
   let batch: TokenizedDoc[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const e = model.embed(batch.map((d) => d.ids), batchSize);
+    const e = model.embedDocs(batch, batchSize);
     await writer.writeRowGroup({
       id: batch.map((d) => d.id),
       label: batch.map((d) => d.label),

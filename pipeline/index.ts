@@ -24,3 +24,5 @@ export * from './training/evaluate.js';
 export * from './embed.js';
 export * from './registry.js';
 export * from './graph.js';
+export * from './report/index.js';
+export * from './training/pretrained.js';

@@ -1,9 +1,12 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { DataOptionsSchema } from '../schemas/data-options.js';
-import { TokenizedShardWriter } from '../stages/adapters/parquet-writer.js';
+import { FeatureShardWriter, TokenizedShardWriter } from '../stages/adapters/parquet-writer.js';
+import { openFeatureEncoder, type FeatureEncoder } from '../stages/encode-features.js';
+import { FeatureDtypeSchema } from '../schemas/feature-cache.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
 import { parseConfig } from './config.js';
 import { RunContext } from './context.js';
@@ -24,6 +27,21 @@ export const PrepareOptionsSchema = DataOptionsSchema.extend({
   progress: z.boolean().default(true),
   /** Replace the shards of an earlier run in `out` (otherwise a non-empty `out` is an error). */
   overwrite: z.boolean().default(false),
+  /**
+   * A pretrained encoder's directory (config.json, tokenizer.json, onnx/model.onnx): `out` then gets a feature cache
+   * (id, label, pooled features) instead of token ids, tokenized with the encoder's own tokenizer.
+   */
+  encoder: z.string().min(1).optional(),
+  /** With `encoder`: `cpu` or `cuda`. */
+  encoderDevice: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** With `encoder`: `mean` or `cls` pooling. */
+  pooling: z.enum(['mean', 'cls']).default('mean'),
+  /** With `encoder`: documents per encoder run, batches in flight, ONNX Runtime intra-op threads (0: every core). */
+  encoderBatchSize: z.number().int().positive().default(64),
+  encoderPrefetch: z.number().int().positive().default(2),
+  encoderThreads: z.number().int().min(0).default(1),
+  /** With `encoder`: bytes per value on disk, `float32` (exact) or `float16` (half the disk; relative error ≤ 2⁻¹¹). */
+  featureDtype: FeatureDtypeSchema.default('float32'),
 });
 export type PrepareOptionsInput = z.input<typeof PrepareOptionsSchema>;
 
@@ -42,6 +60,8 @@ export interface PrepareReport {
   readonly mbPerSec: number;
   readonly peakRssMb: number;
   readonly shards?: string[];
+  /** With an encoder: the feature size, the dtype on disk and the bytes written per record (all columns, footers included). */
+  readonly features?: { readonly dim: number; readonly dtype: string; readonly bytesPerRecord: number };
 }
 
 /** Runs read → validate → shuffle → tokenize and, with `out`, writes tokenized shards in the shuffled order. */
@@ -50,7 +70,21 @@ export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): P
   if (opts.out) await prepareOutDir(opts.out, opts.overwrite);
   const quarantinePath = opts.quarantine ?? (opts.out ? `${opts.out}/_quarantine.jsonl` : undefined);
   const ctx = new RunContext({ seed: opts.seed, quarantinePath, ...(logger ? { logger } : {}) });
-  const data = await buildDataGraph(ctx, opts);
+  if (opts.encoder && opts.tokenizer && resolve(opts.tokenizer) !== resolve(opts.encoder)) {
+    throw new ConfigError('tokenizer', `a pretrained encoder uses its own tokenizer (${resolve(opts.encoder)}/tokenizer.json), not ${opts.tokenizer}; leave --tokenizer out`);
+  }
+  let encoder: FeatureEncoder | undefined;
+  if (opts.encoder) {
+    encoder = await openFeatureEncoder({ model: opts.encoder, device: opts.encoderDevice, pooling: opts.pooling, threads: opts.encoderThreads });
+    ctx.defer(() => (encoder as FeatureEncoder).close());
+    if (opts.maxLength > encoder.info.maxPositions) {
+      await ctx.close();
+      throw new ConfigError('maxLength', `${opts.maxLength} tokens is more than ${encoder.info.configFile} allows (max_position_embeddings ${encoder.info.maxPositions}); lower --max-length`);
+    }
+  }
+  const data = await buildDataGraph(ctx, encoder ? { ...opts, tokenizer: encoder.info.dir } : opts, encoder
+    ? { encoder, encode: { batchSize: opts.encoderBatchSize, prefetch: opts.encoderPrefetch } }
+    : {});
   const t0 = process.hrtime.bigint();
   const stop = opts.progress
     ? startProgress(data.totalBytes, () => ({ records: ctx.counters.get('read.records'), bytes: ctx.counters.get('read.bytes') }))
@@ -58,8 +92,15 @@ export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): P
   let emitted = 0;
   let tokens = 0;
   let shards: string[] | undefined;
+  let written = 0;
   try {
-    const writer = opts.out ? new TokenizedShardWriter({ dir: opts.out, recordsPerShard: opts.recordsPerShard }) : undefined;
+    const meta = encoder && {
+      dim: encoder.dim, dtype: opts.featureDtype, pooling: encoder.pooling, encoderModel: encoder.info.dir,
+      modelType: encoder.info.modelType, maxLength: opts.maxLength,
+    };
+    const writer = !opts.out ? undefined : meta
+      ? new FeatureShardWriter({ dir: opts.out, recordsPerShard: opts.recordsPerShard, meta })
+      : new TokenizedShardWriter({ dir: opts.out, recordsPerShard: opts.recordsPerShard });
     const sink: Sink<TokenizedDoc, void> = named('write-shards', async (s: Stream<TokenizedDoc>) => {
       try {
         for (let r = await pullOne(s); !r.done; r = await pullOne(s)) {
@@ -68,7 +109,11 @@ export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): P
           // awaiting the writer is the backpressure: nothing is pulled while a row group is written
           if (writer) await writer.write(r.value);
         }
-        if (writer) shards = (await writer.close()).shards;
+        if (writer) {
+          const summary = await writer.close();
+          shards = summary.shards;
+          written = summary.bytes;
+        }
       } catch (e) {
         await writer?.abort();
         throw e;
@@ -96,6 +141,7 @@ export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): P
     mbPerSec: round(bytes / 1e6 / Math.max(seconds, 1e-9), 2),
     peakRssMb: peakRssMb(),
     ...(shards ? { shards } : {}),
+    ...(encoder ? { features: { dim: encoder.dim, dtype: opts.featureDtype, bytesPerRecord: round(written / Math.max(emitted, 1), 1) } } : {}),
   };
   if (report.records !== report.emitted + report.quarantined) {
     // an accounting hole is a bug, never a user error: say so loudly

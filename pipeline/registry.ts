@@ -4,6 +4,9 @@ import { resolveBalancerOptions } from '../stages/balance/batch-balancer.js';
 import { balanceBatches } from '../stages/balance-batches.js';
 import { readShards } from '../stages/read-shards.js';
 import { readTokenized } from '../stages/read-tokenized.js';
+import { readFeatures } from '../stages/read-features.js';
+import { encodeFeatures } from '../stages/encode-features.js';
+import { FeatureDtypeSchema } from '../schemas/feature-cache.js';
 import { shuffleWindow } from '../stages/shuffle-window.js';
 import { tokenize } from '../stages/tokenize.js';
 import { validateDocs } from '../stages/validate-docs.js';
@@ -254,6 +257,32 @@ export const TokenizeOptionsSchema = z.strictObject({
 /** Options of `read-tokenized`: none (it reads the id, label and input_ids columns written by `prepare --out`). */
 export const ReadTokenizedOptionsSchema = z.strictObject({});
 
+/** Options of `encode-features`: the pretrained encoder (opened at the first pull, closed at the end) and its batching. */
+export const EncodeFeaturesOptionsSchema = z.strictObject({
+  /** Local Hugging Face model directory: config.json, tokenizer.json, onnx/model.onnx. Required. */
+  model: z.string({ error: (iss) => (iss.input === undefined ? 'required: the pretrained model directory' : undefined) }).min(1),
+  /** `cpu` (default) or `cuda` (never falls back to the CPU). */
+  device: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** `mean` (default) or `cls`. */
+  pooling: z.enum(['mean', 'cls']).default('mean'),
+  /** ONNX Runtime intra-op threads. Default 1; 0 = every core. */
+  threads: int(0, 'use 0 to let ONNX Runtime use every core').default(1),
+  /** Run the encoder on a worker thread. Default true. */
+  worker: z.boolean().default(true),
+  /** Documents per encoder run. Default 64. */
+  batchSize: int(1, 'it is the number of documents per encoder run').default(64),
+  /** Encoder batches in flight ahead of the consumer. Default 2. */
+  prefetch: int(1, 'use 1 for no read-ahead beyond the running batch').default(2),
+});
+
+/** Options of `read-features`: the vector size and dtype of the feature cache (its footer's `tripletflow.features`). */
+export const ReadFeaturesOptionsSchema = z.strictObject({
+  /** Values per vector. Required. */
+  dim: int(1, 'it is the size of one feature vector'),
+  /** `float32` or `float16`. Required. */
+  dtype: FeatureDtypeSchema,
+});
+
 /**
  * Options of `balance-batches` (BatchBalancerOptions): P and K, or a schedule (`"0:125x4,2000:250x4"` or a list of
  * `{fromStep, classesPerBatch, samplesPerClass}`), with the defaults documented on `BatchBalancerOptions`.
@@ -342,6 +371,20 @@ export const builtinStages: Readonly<Record<string, RegistryEntry>> = {
     output: 'tokenized-doc',
     create: (ctx) => readTokenized(ctx),
   } satisfies StageEntry<typeof ReadTokenizedOptionsSchema>,
+  'encode-features': {
+    description: 'runs a frozen pretrained ONNX encoder on tokenized docs and adds their pooled features (batched, bounded prefetch)',
+    optionsSchema: EncodeFeaturesOptionsSchema,
+    input: 'tokenized-doc',
+    output: 'tokenized-doc',
+    create: (ctx, o: z.output<typeof EncodeFeaturesOptionsSchema>) => encodeFeatures(ctx, { model: o.model, device: o.device, pooling: o.pooling, threads: o.threads, worker: o.worker }, { batchSize: o.batchSize, prefetch: o.prefetch }),
+  } satisfies StageEntry<typeof EncodeFeaturesOptionsSchema>,
+  'read-features': {
+    description: 'turns raw records of a feature cache shard (prepare --encoder) into tokenized docs with features',
+    optionsSchema: ReadFeaturesOptionsSchema,
+    input: 'raw-record',
+    output: 'tokenized-doc',
+    create: (ctx, o: z.output<typeof ReadFeaturesOptionsSchema>) => readFeatures(ctx, o),
+  } satisfies StageEntry<typeof ReadFeaturesOptionsSchema>,
   'balance-batches': {
     description: 'class-balanced batches of P classes × K records from bounded per-class pools',
     optionsSchema: BalanceBatchesOptionsSchema,

@@ -9,7 +9,8 @@ import type { StepResult } from '../stages/train-step.js';
 import { selectBackend, type BackendReport } from './backend.js';
 import { parseConfig } from './config.js';
 import { RunContext } from './context.js';
-import { buildDataGraph } from './data-graph.js';
+import { buildDataGraph, type DataGraphExtras } from './data-graph.js';
+import { setupPretrained } from './training/pretrained.js';
 import { ConfigError, FatalError } from './errors.js';
 import { ExitCode, rejectRateExitCode } from './exit-codes.js';
 import type { Logger } from './logger.js';
@@ -23,6 +24,7 @@ import type { RngState } from './rng.js';
 import { deadlineOf } from './training/deadline.js';
 import { buildModelAndTrainer } from './training/build-trainer.js';
 import { BatchRecorder } from './recording/batch-recorder.js';
+import { ReportRefresher } from './report/report-refresher.js';
 
 export { TOKEN_LR_FACTOR, tokenLearningRate } from './training/build-trainer.js';
 import { FEED_STAGES, TrainingFeed, type FeedState } from './training/training-feed.js';
@@ -77,10 +79,10 @@ function packageVersions(): Record<string, string> {
 }
 
 /** Reads a held-out file into memory (bounded by evalLimit), in file order. */
-async function loadEvalDocs(ctx: RunContext, cfg: TrainConfig, inputs: string[]): Promise<TokenizedDoc[]> {
+async function loadEvalDocs(ctx: RunContext, cfg: TrainConfig, inputs: string[], extras: DataGraphExtras = {}): Promise<TokenizedDoc[]> {
   const data = await buildDataGraph(ctx, {
     ...cfg, inputs, shuffleWindow: 1, shuffleShards: false, interleave: 1, limit: cfg.evalLimit, epoch: 0,
-  });
+  }, extras);
   const docs: TokenizedDoc[] = [];
   const s = data.graph.stream();
   for (let r = await pullOne(s); !r.done; r = await pullOne(s)) docs.push(r.value);
@@ -111,7 +113,7 @@ export interface TrainRunOptions {
 }
 
 /** Options a resumed run takes from its new command line rather than from the checkpoint. */
-const OPERATIONAL = ['steps', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'progress', 'logEvery', 'evalEvery', 'maxRejectRate', 'stopOnCollapse', 'backend'] as const;
+const OPERATIONAL = ['steps', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'progress', 'logEvery', 'evalEvery', 'maxRejectRate', 'stopOnCollapse', 'backend', 'report'] as const;
 
 /** What a checkpoint's state.json holds besides the tensors. */
 interface TrainState {
@@ -180,13 +182,18 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   if (cfg.outputActivation === 'softmax') {
     log.warn('softmax on the embeddings constrains them to the probability simplex and fights the L2 normalisation; the recipe uses none');
   }
-  const tokenizer = await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
+  // a pretrained encoder (or a feature cache) brings its own tokenizer and feature size; undefined for bag/transformer
+  // (a resumed run was checked when it started; its saved encoder is the resolved default, not what was typed)
+  const pretrained = await setupPretrained(cfg, saved ? undefined : input.encoder, log);
+  if (pretrained) ctx.defer(() => pretrained.close());
+  const dataCfg: TrainConfig = pretrained ? { ...cfg, ...pretrained.data } : cfg;
+  const tokenizer = pretrained ? undefined : await loadTokenizer(cfg.tokenizer ?? defaultTokenizerDir);
   const evalInputs = cfg.eval ?? (cfg.inputs.length === 1 && cfg.inputs[0] === defaultTrainCorpus ? [defaultEvalCorpus] : []);
   // eval records are held out, read once; their quarantine goes with the training run's file and counts
   const evalCtx = new RunContext({ seed: cfg.seed, logger: log, quarantinePath: join(out, 'quarantine-eval.jsonl') });
   let evalDocs: TokenizedDoc[] = [];
   try {
-    evalDocs = evalInputs.length > 0 ? await loadEvalDocs(evalCtx, cfg, evalInputs) : [];
+    evalDocs = evalInputs.length > 0 ? await loadEvalDocs(evalCtx, dataCfg, evalInputs, await pretrained?.extrasFor(evalInputs)) : [];
   } finally {
     await evalCtx.close();
   }
@@ -200,7 +207,9 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   const schedule = curriculum.phases.map((p) => `${p.fromStep}:${p.classesPerBatch}x${p.samplesPerClass}`).join(',');
   log.info({ curriculum: curriculum.spec }, 'curriculum');
 
-  const { model, trainer } = buildModelAndTrainer(cfg, tokenizer.vocabSize, ctx);
+  const { model, trainer } = buildModelAndTrainer(cfg, tokenizer?.vocabSize ?? 1, ctx, { pooling: cfg.pooling, ...pretrained?.model });
+  // a pretrained encoder on text encodes each batch before its step (a feature cache needs none)
+  const liveEncoder = pretrained && !pretrained.cache ? (await pretrained.extrasFor(cfg.inputs)).encoder : undefined;
   const detector = new CollapseDetector({ margin: cfg.margin, epsilon: cfg.collapseEpsilon, minSpread: cfg.collapseMinSpread, window: cfg.collapseWindow });
   if (saved && tensorsBin && tensorsIndex) {
     await restoreTrainingTensors(model, trainer, tensorsBin, tensorsIndex);
@@ -232,11 +241,12 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     }
   };
   const feed = await TrainingFeed.open(ctx, {
-    data: cfg,
+    data: dataCfg,
     balance: { schedule, ...(cfg.poolCapacity ? { poolCapacity: cfg.poolCapacity } : {}) },
   }, saved?.feed);
   ctx.defer(() => feed.close());
 
+  const reporter = cfg.report ? new ReportRefresher(out, log) : undefined;
   const recorder = cfg.record ? new BatchRecorder(cfg.record, { config: cfg, curriculum: curriculum.spec }) : undefined;
   if (recorder && saved) recorder.resumeAt(saved.step);
 
@@ -260,7 +270,20 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
+  /** The feed's next batch, with its features when a pretrained encoder runs live. */
+  const nextBatch = async (): Promise<Batch> => {
+    const b = await feed.next();
+    if (liveEncoder) {
+      const f = await liveEncoder.encode(b.docs.map((d) => d.ids));
+      b.docs.forEach((d, i) => { d.features = f.slice(i * liveEncoder.dim, (i + 1) * liveEncoder.dim); });
+    }
+    return b;
+  };
+  let prefetched: Promise<Batch> | undefined;
   const writeCheckpoint = async () => {
+    // a batch encoded ahead goes back to the feed: the checkpoint's position is the trained steps'
+    if (prefetched) feed.putBack(await prefetched);
+    prefetched = undefined;
     // the recording's shards end where checkpoints are, so a resume continues it without gaps or repeats
     await recorder?.seal();
     await ctx.quarantine.flush();
@@ -275,6 +298,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
     ]));
     lastCheckpoint = step;
     log.debug({ step, dir }, 'checkpoint written');
+    reporter?.refresh();
   };
   const stopProgress = cfg.progress
     ? startStepProgress(cfg.steps, () => {
@@ -291,7 +315,14 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
           log.warn({ step, reason: why }, `stopping at step ${step} (${why}); continue with --resume ${out}`);
           break;
         }
-        const batch: Batch = await feed.next();
+        const batch: Batch = prefetched ? await prefetched : await nextBatch();
+        prefetched = undefined;
+        // the next batch is encoded on the encoder's thread while this one trains (one batch ahead)
+        if (liveEncoder && step + 1 < cfg.steps) {
+          prefetched = nextBatch();
+          // observed here too, so a run that fails before awaiting it does not end on an unhandled rejection
+          prefetched.catch(() => undefined);
+        }
         // the first batch of a new epoch: the whole previous epoch has been trained on
         if (batch.epoch > lastEpoch) {
           checkLabels();
@@ -336,6 +367,9 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
         process.off('SIGTERM', onSignal);
       }
     }
+  } catch (e) {
+    await reporter?.close();
+    throw e;
   } finally {
     // open shards, worker pools and the quarantine file
     await ctx.close();
@@ -383,6 +417,8 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   };
   writeFileSync(join(out, 'eval.json'), JSON.stringify({ ...(final ?? {}), untrained, history }, null, 2));
   writeFileSync(join(out, 'run.json'), JSON.stringify({ ...report, resumedFromStep: saved ? firstStep : null, config: cfg, versions: packageVersions(), tfMemory: tf.memory().numTensors }, null, 2));
+  // the report of the whole run, now that run.json and eval.json are there
+  await reporter?.finish();
   trainer.dispose();
   model.dispose();
   return report;

@@ -7,3 +7,4 @@ export * from './batch.js';
 export * from './batch-schedule.js';
 export * from './triplets.js';
 export * from './train-config.js';
+export * from './feature-cache.js';

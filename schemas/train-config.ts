@@ -31,7 +31,20 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   weightDecay: z.number().min(0).default(0),
   clipNorm: z.number().positive().optional(),
   maxLength: z.number().int().min(3).default(32),
-  encoder: z.enum(['bag', 'transformer']).default('bag'),
+  /** `bag`, `transformer`, or `pretrained` (a frozen ONNX encoder from `encoderModel`, with a trained head). */
+  encoder: z.enum(['bag', 'transformer', 'pretrained']).default('bag'),
+  /** `pretrained`: local Hugging Face model directory (config.json, tokenizer.json, onnx/model.onnx). */
+  encoderModel: z.string().min(1).optional(),
+  /** `pretrained`: `cpu` or `cuda` (needs onnxruntime-node's CUDA provider; never falls back to the CPU). */
+  encoderDevice: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** `pretrained` (and `transformer`): `mean` over the attention mask, or `cls`. */
+  pooling: z.enum(['mean', 'cls']).default('mean'),
+  /** `pretrained`: documents per encoder run. */
+  encoderBatchSize: z.number().int().positive().default(64),
+  /** `pretrained`: encoder batches in flight ahead of the trainer (the bound on how far it runs ahead). */
+  encoderPrefetch: z.number().int().positive().default(2),
+  /** `pretrained`: ONNX Runtime intra-op threads (0: every core). */
+  encoderThreads: z.number().int().min(0).default(1),
   embeddingDim: z.number().int().positive().default(128),
   head: z.array(z.number().int().positive()).min(1).default([256, 128]),
   normalize: z.boolean().default(true),
@@ -61,6 +74,8 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   maxDuration: z.string().min(1).optional(),
   /** Stop (resumable) when the local clock reaches HH:MM. */
   until: z.string().min(1).optional(),
+  /** Refresh report.html and its charts at each checkpoint and at the end (on a worker thread). Default true. */
+  report: z.boolean().default(true),
   /** Record the batch stream (per step: ids, labels, token ids, phase) as parquet shards in this directory. */
   record: z.string().min(1).optional(),
 }).refine((c) => !(c.miner && c.curriculum), { message: 'give either --miner or --curriculum, not both', path: ['miner'] });

@@ -103,7 +103,7 @@ export class Trainer {
   step(batch: Batch, miner: MinerSpec): StepResult {
     const t0 = performance.now();
     const tl = this.lossFor(miner);
-    const input = this.model.input(batch.docs.map((d) => d.ids));
+    const input = this.model.inputOf(batch.docs);
     const labels = batch.classIndex;
     const { loss, r, gradNorm } = this.hostStep ? this.hostPass(tl, input, labels) : this.tfPass(tl, input, labels);
     const diag = batchDiagnostics(r.distances, labels, this.opts.margin);

@@ -45,7 +45,13 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     .option('--token-lr <rate>', 'Adam learning rate of the token embedding table (default: 30 × --lr)', numberArg('--token-lr'))
     .option('--weight-decay <w>', 'decoupled weight decay', numberArg('--weight-decay'))
     .option('--clip-norm <n>', 'clip the global gradient norm', numberArg('--clip-norm'))
-    .option('--encoder <kind>', 'bag | transformer')
+    .option('--encoder <kind>', 'bag | transformer | pretrained (a frozen local ONNX model, see --encoder-model)')
+    .option('--encoder-model <dir>', 'pretrained: local Hugging Face model directory (config.json, tokenizer.json, onnx/model.onnx)')
+    .option('--encoder-device <device>', 'pretrained: cpu | cuda (cuda needs onnxruntime-node\'s CUDA provider; never falls back to cpu)')
+    .option('--pooling <how>', 'pretrained/transformer: mean | cls')
+    .option('--encoder-batch-size <n>', 'pretrained: documents per encoder run (default 64)', intArg('--encoder-batch-size'))
+    .option('--encoder-prefetch <n>', 'pretrained: encoder batches in flight ahead of the trainer (default 2)', intArg('--encoder-prefetch'))
+    .option('--encoder-threads <n>', 'pretrained: ONNX Runtime intra-op threads, 0 = every core (default 1)', intArg('--encoder-threads'))
     .option('--embedding-dim <n>', 'token embedding size', intArg('--embedding-dim'))
     .option('--head <sizes>', 'fully connected head sizes, e.g. 256,128', listArg)
     .option('--no-normalize', 'do not L2-normalise the embeddings')
@@ -63,6 +69,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     .option('--keep-checkpoints <k>', 'checkpoints kept; default 3', intArg('--keep-checkpoints'))
     .option('--max-duration <d>', 'stop resumably after this long: 6h, 90m, 1h30m or seconds')
     .option('--until <HH:MM>', 'stop resumably when the local clock reaches HH:MM')
+    .option('--no-report', 'do not refresh report.html at checkpoints and at the end')
     .option('--record <dir>', 'record the batch stream (ids, labels, token ids, phase per step) as parquet shards');
   cmd.action(async (o: Record<string, unknown>) => {
     const file = o.config ? readConfigFile(o.config as string) : {};
@@ -73,11 +80,12 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     for (const [k, v] of Object.entries(data)) if (given(k === 'inputs' ? 'input' : k) || !(k in file)) fromFlags[k] = v;
     if (!given('maxLength') && !('maxLength' in file)) delete fromFlags.maxLength;
     if (o.train) fromFlags.inputs = [...((given('input') ? data.inputs : []) as string[]), ...(o.train as string[])];
-    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'tokenLr', 'weightDecay', 'clipNorm', 'encoder', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'record']) {
+    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'tokenLr', 'weightDecay', 'clipNorm', 'encoder', 'encoderModel', 'encoderDevice', 'pooling', 'encoderBatchSize', 'encoderPrefetch', 'encoderThreads', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'record']) {
       if (o[k] !== undefined) fromFlags[k] = o[k];
     }
     if (given('normalize')) fromFlags.normalize = o.normalize;
     if (given('progress')) fromFlags.progress = o.progress;
+    if (given('report')) fromFlags.report = o.report;
     const report = await runTrain({ ...file, ...fromFlags } as TrainConfigInput, { handleSignals: true, ...(o.resume ? { resume: o.resume as string } : {}) });
     const f = report.final;
     const u = report.untrained;

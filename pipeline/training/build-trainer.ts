@@ -1,5 +1,6 @@
 import type { TrainConfig } from '../../schemas/train-config.js';
 import { EmbeddingModel } from '../../stages/metric/model/embedding-model.js';
+import type { EmbeddingModelOptionsInput } from '../../stages/metric/model/embedding-model-options.js';
 import { Trainer } from '../../stages/train-step.js';
 import type { RunContext } from '../context.js';
 
@@ -17,10 +18,13 @@ export function tokenLearningRate(cfg: Pick<TrainConfig, 'lr' | 'tokenLr'>): num
 }
 
 /** The model a config describes, initialised from its seed, and its trainer (the random miner draws from `ctx`). */
-export function buildModelAndTrainer(cfg: TrainConfig, vocabSize: number, ctx: RunContext): { model: EmbeddingModel; trainer: Trainer } {
+export function buildModelAndTrainer(
+  cfg: TrainConfig, vocabSize: number, ctx: RunContext, extra: Partial<EmbeddingModelOptionsInput> = {},
+): { model: EmbeddingModel; trainer: Trainer } {
   const model = EmbeddingModel.create({
     encoder: cfg.encoder, vocabSize, embeddingDim: cfg.embeddingDim, head: cfg.head,
     normalize: cfg.normalize, outputActivation: cfg.outputActivation, maxLength: cfg.maxLength, layers: cfg.layers, heads: cfg.heads,
+    ...extra,
   }, cfg.seed);
   const trainer = new Trainer(model, {
     learningRate: cfg.lr, tokenLearningRate: tokenLearningRate(cfg), weightDecay: cfg.weightDecay, clipNorm: cfg.clipNorm, margin: cfg.margin,

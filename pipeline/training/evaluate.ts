@@ -27,7 +27,7 @@ export function tfDots(a: Matrix, b: Matrix): Float32Array {
 /** Embeds `docs` and scores retrieval with the query set as its own reference (self-matches excluded by index). */
 export function evaluateModel(model: EmbeddingModel, docs: readonly TokenizedDoc[]): EvalMetrics {
   const D = model.outputDim;
-  const data = model.embed(docs.map((d) => d.ids));
+  const data = model.embedDocs(docs);
   // the metric core takes numeric labels: number the classes in order of appearance
   const ids = new Map<string, number>();
   const labels = Int32Array.from(docs, (d) => {

@@ -7,6 +7,9 @@ import { parquetInfo } from '../../stages/adapters/parquet-reader.js';
 import { loadTokenizer, type TextTokenizer } from '../../stages/adapters/tokenizer.js';
 import { BatchBalancer, type BalancerState, type BatchBalancerOptions } from '../../stages/balance/batch-balancer.js';
 import { tokenizedFromRecord } from '../../stages/read-tokenized.js';
+import { featuresFromRecord } from '../../stages/read-features.js';
+import type { FeatureCacheMeta } from '../../schemas/feature-cache.js';
+import { featureCacheOf } from '../data-graph.js';
 import { ShuffleBuffer, type ShuffleBufferState } from '../../stages/shuffle/shuffle-buffer.js';
 import { CorpusReader, type ReaderCursor } from '../../stages/sources/corpus-reader.js';
 import { listShards, type Shard } from '../../stages/sources/list-shards.js';
@@ -23,6 +26,8 @@ export interface SavedDoc {
   readonly id: string;
   readonly label: string;
   readonly ids: number[];
+  /** A feature-cache record's (or an encoded record's) pooled features. */
+  readonly features?: number[];
 }
 
 /** A formed batch as a checkpoint stores it. */
@@ -76,28 +81,34 @@ export class TrainingFeed {
   private readonly validate;
   private readonly tokenizeScope;
   private readonly readTokenizedScope;
+  private readonly readFeaturesScope;
 
   private constructor(
     private readonly ctx: RunContext,
     private readonly opts: DataOptions,
     private readonly shards: Shard[],
     private readonly pretokenized: boolean,
-    private readonly tokenizer: TextTokenizer,
+    /** A feature cache's vector layout: its records carry features instead of text. */
+    private readonly features: FeatureCacheMeta | undefined,
+    private readonly tokenizer: TextTokenizer | undefined,
     readonly balancer: BatchBalancer,
     private epoch: number,
   ) {
     this.validate = ctx.scope('validate');
     this.tokenizeScope = ctx.scope('tokenize');
     this.readTokenizedScope = ctx.scope('read-tokenized');
+    this.readFeaturesScope = ctx.scope('read-features');
   }
 
   /** A feed at the start of epoch 0, or at a checkpoint's `state`. */
   static async open(ctx: RunContext, options: TrainingFeedOptions, state?: FeedState): Promise<TrainingFeed> {
     const opts = parseConfig(DataOptionsSchema, options.data, 'data');
     const shards = listShards(opts.inputs, opts.format);
-    const pretokenized = shards.length > 0 && shards.every((s) => s.format === 'parquet')
-      && (await parquetInfo((shards[0] as Shard).path)).columns.includes('input_ids');
-    const tokenizer = await loadTokenizer(opts.tokenizer ?? defaultTokenizerDir);
+    const features = await featureCacheOf(opts.inputs, opts.format);
+    const pretokenized = features !== undefined || (shards.length > 0 && shards.every((s) => s.format === 'parquet')
+      && (await parquetInfo((shards[0] as Shard).path)).columns.includes('input_ids'));
+    // a prepared corpus or a feature cache is not tokenized again: no tokenizer (nor its directory) is needed
+    const tokenizer = pretokenized ? undefined : await loadTokenizer(opts.tokenizer ?? defaultTokenizerDir);
     const scope = ctx.scope('balance-batches');
     const events = {
       reject: (doc: TokenizedDoc, reason: string, message: string) => {
@@ -107,7 +118,7 @@ export class TrainingFeed {
       warn: (message: string) => scope.logger.warn({ stage: 'balance-batches' }, message),
     };
     if (!state) {
-      const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, new BatchBalancer({ ...options.balance, atEpochEnd: 'carry' }, scope.rng(), events), 0);
+      const feed = new TrainingFeed(ctx, opts, shards, pretokenized, features, tokenizer, new BatchBalancer({ ...options.balance, atEpochEnd: 'carry' }, scope.rng(), events), 0);
       feed.startEpoch(0);
       return feed;
     }
@@ -120,7 +131,7 @@ export class TrainingFeed {
       return d;
     };
     const balancer = BatchBalancer.restore({ ...options.balance, atEpochEnd: 'carry' }, state.balancer, lookup, events);
-    const feed = new TrainingFeed(ctx, opts, shards, pretokenized, tokenizer, balancer, state.epoch);
+    const feed = new TrainingFeed(ctx, opts, shards, pretokenized, features, tokenizer, balancer, state.epoch);
     feed.startEpoch(state.epoch, state);
     feed.batchesThisEpoch = state.batchesThisEpoch;
     feed.draining = state.draining;
@@ -163,6 +174,11 @@ export class TrainingFeed {
         return b;
       }
     }
+  }
+
+  /** Returns a batch taken by `next()` but not trained (read ahead): it comes out first again, and a snapshot holds it. */
+  putBack(batch: Batch): void {
+    this.pending.unshift(batch);
   }
 
   /** The feed's position, between two `next()` calls. */
@@ -240,17 +256,19 @@ export class TrainingFeed {
   /** RawRecord → Doc (or TokenizedDoc for a prepared corpus); undefined when quarantined. */
   private parse(raw: RawRecord): Doc | TokenizedDoc | undefined {
     try {
+      if (this.features) return featuresFromRecord(raw, this.features);
       return this.pretokenized ? tokenizedFromRecord(raw) : docFromRecord(raw, this.opts);
     } catch (e) {
       if (!isRecordError(e)) throw e;
-      (this.pretokenized ? this.readTokenizedScope : this.validate).quarantine(e, raw.value);
+      (this.features ? this.readFeaturesScope : this.pretokenized ? this.readTokenizedScope : this.validate).quarantine(e, raw.value);
       return undefined;
     }
   }
 
   private tokenize(doc: Doc): TokenizedDoc | undefined {
-    const ids = this.tokenizer.encode(doc.text, this.opts.maxLength);
-    if (ids.length <= this.tokenizer.numSpecialTokens) {
+    const tok = this.tokenizer as TextTokenizer;
+    const ids = tok.encode(doc.text, this.opts.maxLength);
+    if (ids.length <= tok.numSpecialTokens) {
       this.tokenizeScope.quarantine(new RecordError('empty_after_tokenize', doc.id, `empty_after_tokenize (record ${doc.id}): no token left after normalization; the text holds only whitespace, control or format characters`), doc);
       return undefined;
     }
@@ -259,7 +277,7 @@ export class TrainingFeed {
 }
 
 function toSaved(d: TokenizedDoc): SavedDoc {
-  return { id: d.id, label: d.label, ids: Array.from(d.ids) };
+  return { id: d.id, label: d.label, ids: Array.from(d.ids), ...(d.features ? { features: Array.from(d.features) } : {}) };
 }
 
 function toSavedAny(d: Doc | TokenizedDoc): Doc | SavedDoc {
@@ -267,7 +285,7 @@ function toSavedAny(d: Doc | TokenizedDoc): Doc | SavedDoc {
 }
 
 function fromSaved(d: SavedDoc): TokenizedDoc {
-  return { id: d.id, label: d.label, ids: Int32Array.from(d.ids) };
+  return { id: d.id, label: d.label, ids: Int32Array.from(d.ids), ...(d.features ? { features: Float32Array.from(d.features) } : {}) };
 }
 
 function uniqueById(docs: readonly TokenizedDoc[]): TokenizedDoc[] {

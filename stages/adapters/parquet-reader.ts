@@ -31,6 +31,8 @@ export interface ParquetInfo {
   readonly bytes: number;
   /** Rows of each row group, in order. */
   readonly rowGroupRows: number[];
+  /** The footer's key-value metadata (empty when there is none). */
+  readonly keyValue: Record<string, string>;
 }
 
 /** Options of `readParquetBlocks`. */
@@ -119,6 +121,7 @@ export async function parquetInfo(file: string): Promise<ParquetInfo> {
     rows: Number(metadata.num_rows),
     rowGroups: rowGroupRows.length,
     columns: topLevelColumns(metadata),
+    keyValue: Object.fromEntries((metadata.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? ''])),
     bytes: size,
     rowGroupRows,
   };

@@ -5,9 +5,14 @@ import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { SchemaElement, Writer } from 'hyparquet-writer';
 import { FatalError } from '../../pipeline/errors.js';
 import type { TokenizedDoc } from '../../schemas/tokenized-doc.js';
+import { FeatureCacheMetaSchema, type FeatureCacheMeta, type FeatureCacheMetaInput } from '../../schemas/feature-cache.js';
+import { packFeatures } from '../metric/float16.js';
 
-/** Column types the writer knows. `LIST_INT32` is list<int32> (3-level LIST), for token ids; `LIST_FLOAT` list<float>, for embeddings. */
-export type ParquetColumnType = 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'LIST_INT32' | 'LIST_FLOAT';
+/**
+ * Column types the writer knows. `LIST_INT32` is list<int32> (3-level LIST), for token ids; `LIST_FLOAT` list<float>, for
+ * embeddings; `FIXED_BYTES` a FIXED_LEN_BYTE_ARRAY of `byteLength` bytes per value (Uint8Array), for packed feature vectors.
+ */
+export type ParquetColumnType = 'STRING' | 'INT32' | 'INT64' | 'DOUBLE' | 'BOOLEAN' | 'LIST_INT32' | 'LIST_FLOAT' | 'FIXED_BYTES';
 
 /** One column of a file written by `ParquetFileWriter`. */
 export interface ParquetColumnSpec {
@@ -15,6 +20,8 @@ export interface ParquetColumnSpec {
   readonly type: ParquetColumnType;
   /** Allow nulls; default false (REQUIRED column). */
   readonly nullable?: boolean;
+  /** `FIXED_BYTES` only: bytes of every value. */
+  readonly byteLength?: number;
 }
 
 /** Compression codecs the writer can produce without extra native code. */
@@ -159,7 +166,7 @@ export interface TokenizedShardWriterOptions {
   readonly recordsPerShard?: number;
   /** Records per row group; default 10 000. Memory bound: one row group of docs is buffered. */
   readonly rowGroupSize?: number;
-  /** Compression; default 'SNAPPY'. */
+  /** Compression; default 'SNAPPY' (feature shards: 'UNCOMPRESSED'). */
   readonly codec?: ParquetWriteCodec;
 }
 
@@ -181,32 +188,39 @@ export const TOKENIZED_SHARD_COLUMNS: readonly ParquetColumnSpec[] = [
 ];
 
 /**
- * Writes TokenizedDocs, in arrival order, to parquet shards (id: string, label: string, input_ids: list<int32>),
- * rotating every `recordsPerShard` records. Holds at most one row group of docs in memory.
- * use: const w = new TokenizedShardWriter({ dir: 'out' }); for await (const d of docs) await w.write(d); await w.close();
+ * Writes records of type T, in arrival order, to parquet shards `shard-00000.parquet`, … of fixed `columns`, rotating
+ * every `recordsPerShard` records. Holds at most one row group of records in memory. Subclasses say how a row group of
+ * records becomes columns.
  */
-export class TokenizedShardWriter {
+abstract class ShardWriter<T> {
   private readonly recordsPerShard: number;
   private readonly rowGroupSize: number;
   private current: ParquetFileWriter | undefined;
-  private pending: TokenizedDoc[] = [];
+  private pending: T[] = [];
   private readonly shards: string[] = [];
   private records = 0;
   private bytes = 0;
   private dirReady = false;
   private closed = false;
 
-  constructor(private readonly opts: TokenizedShardWriterOptions) {
+  protected constructor(
+    private readonly opts: TokenizedShardWriterOptions,
+    private readonly columns: readonly ParquetColumnSpec[],
+    private readonly fileOptions: ParquetFileWriterOptions,
+  ) {
     this.recordsPerShard = opts.recordsPerShard ?? 1_000_000;
     this.rowGroupSize = opts.rowGroupSize ?? 10_000;
     checkPositiveInt('recordsPerShard', this.recordsPerShard);
     checkPositiveInt('rowGroupSize', this.rowGroupSize);
   }
 
-  /** Buffers one doc; writes a row group when the buffer is full, and rotates shards. Await it: that is the backpressure. */
-  async write(doc: TokenizedDoc): Promise<void> {
-    if (this.closed) throw new Error('TokenizedShardWriter: write after close');
-    this.pending.push(doc);
+  /** The column values of one row group. */
+  protected abstract toColumns(records: T[]): Record<string, ArrayLike<unknown>>;
+
+  /** Buffers one record; writes a row group when the buffer is full, and rotates shards. Await it: that is the backpressure. */
+  async write(record: T): Promise<void> {
+    if (this.closed) throw new Error(`${this.constructor.name}: write after close`);
+    this.pending.push(record);
     this.records++;
     const inShard = (this.records - 1) % this.recordsPerShard + 1;
     if (this.pending.length >= this.rowGroupSize || inShard === this.recordsPerShard) await this.flushGroup();
@@ -233,7 +247,7 @@ export class TokenizedShardWriter {
 
   private async flushGroup(): Promise<void> {
     if (this.pending.length === 0) return;
-    const docs = this.pending;
+    const records = this.pending;
     this.pending = [];
     if (!this.current) {
       if (!this.dirReady) {
@@ -241,20 +255,73 @@ export class TokenizedShardWriter {
         this.dirReady = true;
       }
       const file = join(this.opts.dir, `shard-${String(this.shards.length).padStart(5, '0')}.parquet`);
-      this.current = await ParquetFileWriter.open(file, TOKENIZED_SHARD_COLUMNS, { codec: this.opts.codec });
+      this.current = await ParquetFileWriter.open(file, this.columns, { ...this.fileOptions, ...(this.opts.codec ? { codec: this.opts.codec } : {}) });
       this.shards.push(file);
     }
-    await this.current.writeRowGroup({
-      id: docs.map((d) => d.id),
-      label: docs.map((d) => d.label),
-      input_ids: docs.map((d) => d.ids),
-    });
+    await this.current.writeRowGroup(this.toColumns(records));
   }
 
   private async closeShard(): Promise<void> {
     if (!this.current) return;
     this.bytes += await this.current.close();
     this.current = undefined;
+  }
+}
+
+/**
+ * Writes TokenizedDocs, in arrival order, to parquet shards (id: string, label: string, input_ids: list<int32>),
+ * rotating every `recordsPerShard` records. Holds at most one row group of docs in memory.
+ * use: const w = new TokenizedShardWriter({ dir: 'out' }); for await (const d of docs) await w.write(d); await w.close();
+ */
+export class TokenizedShardWriter extends ShardWriter<TokenizedDoc> {
+  constructor(opts: TokenizedShardWriterOptions) {
+    super(opts, TOKENIZED_SHARD_COLUMNS, {});
+  }
+
+  protected toColumns(docs: TokenizedDoc[]): Record<string, ArrayLike<unknown>> {
+    return { id: docs.map((d) => d.id), label: docs.map((d) => d.label), input_ids: docs.map((d) => d.ids) };
+  }
+}
+
+/** Key of the footer metadata (JSON of FeatureCacheMeta) that marks a feature cache shard. */
+export const FEATURES_METADATA_KEY = 'tripletflow.features';
+
+/** Options of `FeatureShardWriter`: those of the tokenized writer (codec default UNCOMPRESSED) plus what the features are. */
+export interface FeatureShardWriterOptions extends TokenizedShardWriterOptions {
+  /** Written into every shard's footer; `dim` and `dtype` fix the column's width. */
+  readonly meta: FeatureCacheMetaInput;
+}
+
+/**
+ * Writes docs with encoder features to parquet shards (id: string, label: string, features: FIXED_LEN_BYTE_ARRAY of
+ * dim × 2 or 4 bytes, little-endian float16 or float32), with the FeatureCacheMeta as JSON under
+ * `tripletflow.features` in each footer. Uncompressed by default: random-looking floats barely compress, and
+ * snappy in JavaScript cut the read rate from about 1M to 45k rows/s (bench/encoder/README.md).
+ * use: const w = new FeatureShardWriter({ dir, meta }); for (const d of docs) await w.write(d); await w.close();
+ */
+export class FeatureShardWriter extends ShardWriter<TokenizedDoc> {
+  private readonly meta: FeatureCacheMeta;
+
+  constructor(opts: FeatureShardWriterOptions) {
+    const meta = FeatureCacheMetaSchema.parse(opts.meta);
+    super(opts, [
+      { name: 'id', type: 'STRING' },
+      { name: 'label', type: 'STRING' },
+      { name: 'features', type: 'FIXED_BYTES', byteLength: meta.dim * (meta.dtype === 'float16' ? 2 : 4) },
+    ], { codec: 'UNCOMPRESSED', kvMetadata: { [FEATURES_METADATA_KEY]: JSON.stringify(meta) } });
+    this.meta = meta;
+  }
+
+  protected toColumns(docs: TokenizedDoc[]): Record<string, ArrayLike<unknown>> {
+    return {
+      id: docs.map((d) => d.id),
+      label: docs.map((d) => d.label),
+      features: docs.map((d) => {
+        const f = d.features;
+        if (!f || f.length !== this.meta.dim) throw new Error(`FeatureShardWriter: record ${d.id} has ${f ? `${f.length} features` : 'no features'}, expected ${this.meta.dim}`);
+        return packFeatures(f, this.meta.dtype);
+      }),
+    };
   }
 }
 
@@ -266,6 +333,10 @@ function schemaOf(columns: readonly ParquetColumnSpec[]): SchemaElement[] {
     switch (c.type) {
       case 'STRING':
         schema.push({ name: c.name, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type });
+        break;
+      case 'FIXED_BYTES':
+        if (!Number.isInteger(c.byteLength) || (c.byteLength as number) < 1) throw new RangeError(`parquet writer: column ${c.name}: FIXED_BYTES needs byteLength >= 1 (got ${c.byteLength})`);
+        schema.push({ name: c.name, type: 'FIXED_LEN_BYTE_ARRAY', type_length: c.byteLength, repetition_type });
         break;
       case 'LIST_INT32':
       case 'LIST_FLOAT':

@@ -11,7 +11,7 @@ const TRIALS = Number(process.env.TRIPLETFLOW_KILL_TRIALS ?? 20);
 const args = (out: string) => [
   '--import', 'tsx', 'pipeline/main.ts', 'train', '--train', 'test/fixtures/small-corpus.jsonl', '--eval', 'test/fixtures/small-eval.jsonl',
   '--steps', '45', '--classes', '4', '--per-class', '4', '--curriculum', '0:semi-hard:4x4,20:batch-hard:6x4', '--embedding-dim', '16',
-  '--head', '32,16', '--backend', 'cpu', '--shuffle-window', '64', '--log-every', '1', '--checkpoint-every', '2', '--no-progress',
+  '--head', '32,16', '--backend', 'cpu', '--shuffle-window', '64', '--log-every', '1', '--checkpoint-every', '2', '--no-progress', '--no-report',
   '--seed', '3', '--resume', out,
 ];
 
@@ -76,7 +76,7 @@ describe('kill -9 at random moments', () => {
       chains++;
       let lastStep = -1;
       for (let finished = false; !finished;) {
-        expect(Date.now() - started, 'time bound').toBeLessThan(400_000);
+        expect(Date.now() - started, 'time bound').toBeLessThan(800_000);
         // odd trials: at a random moment from the start (often during start-up); even: just after a checkpoint
         const code = kills >= TRIALS ? await run(dir, 120_000)
           : kills % 2 === 1 ? await run(dir, 300 + rng.int(5000)) : await run(dir, 60_000, rng.int(400));
@@ -96,7 +96,7 @@ describe('kill -9 at random moments', () => {
     expect(kills).toBe(TRIALS);
     // some kills landed mid-training (after checkpoints), not all during start-up
     expect(killsAfterProgress).toBeGreaterThan(0);
-  }, 450_000);
+  }, 900_000);
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal}: the step finishes, a checkpoint is written, exit 0 with status resumable; --resume ends identical`, async () => {

@@ -27,6 +27,7 @@ const config: TrainConfigInput = {
   checkpointEvery: 10,
   keepCheckpoints: 10,
   progress: false,
+  report: false,
   seed: 4,
 };
 const tmp = () => mkdtempSync(join(tmpdir(), 'tf-record-'));

@@ -23,6 +23,7 @@ const resumeConfig: TrainConfigInput = {
   logEvery: 1,
   checkpointEvery: 7,
   progress: false,
+  report: false,
   seed: 11,
 };
 

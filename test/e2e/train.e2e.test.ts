@@ -22,6 +22,7 @@ const base: TrainConfigInput = {
   workers: 0,
   logEvery: 1,
   progress: false,
+  report: false,
   seed: 5,
 };
 const out = () => mkdtempSync(join(tmpdir(), 'tf-train-'));

@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig } from '../../../pipeline/config.js';
+import type { TokenizedDoc } from '../../../schemas/tokenized-doc.js';
 import { FatalError } from '../../../pipeline/errors.js';
 import { Rng } from '../../../pipeline/rng.js';
 import { EmbeddingModelOptionsSchema, type EmbeddingModelOptions, type EmbeddingModelOptionsInput } from './embedding-model-options.js';
@@ -9,9 +10,9 @@ import { dense } from './dense.js';
 import type { HeadLayer } from './host-head.js';
 import { TokenTable, normal, type RowGrads } from './token-table.js';
 
-/** The encoder's input for one batch, computed on the CPU from the token table. */
+/** The encoder's input for one batch, computed on the CPU from the token table (or the pretrained encoder's features). */
 export interface EncoderInput {
-  /** bag: B × E pooled rows; transformer: B × L × E token rows. */
+  /** bag: B × E pooled rows; transformer: B × L × E token rows; pretrained: B × E features. */
   readonly x: Float32Array;
   readonly shape: [number, number] | [number, number, number];
   /** transformer: B × L mask (1 = token). */
@@ -42,7 +43,8 @@ export class EmbeddingModel {
   static create(input: EmbeddingModelOptionsInput, seed: number): EmbeddingModel {
     const options = parseConfig(EmbeddingModelOptionsSchema, input, 'model');
     const rng = Rng.derive(seed, 'model');
-    const m = new EmbeddingModel(options, new TokenTable(options.vocabSize, options.embeddingDim, rng));
+    // a pretrained model's tokens live in the frozen encoder: no table to train
+    const m = new EmbeddingModel(options, new TokenTable(options.encoder === 'pretrained' ? 0 : options.vocabSize, options.embeddingDim, rng));
     const E = options.embeddingDim;
     const uniform = (n: number, bound: number) => Float32Array.from({ length: n }, () => (rng.next() * 2 - 1) * bound);
     const linear = (name: string, inDim: number, outDim: number) => {
@@ -77,8 +79,23 @@ export class EmbeddingModel {
     return this.options.head[this.options.head.length - 1] as number;
   }
 
+  /** The encoder input of documents: their features for `pretrained`, else the token lookup of their ids. */
+  inputOf(docs: readonly TokenizedDoc[]): EncoderInput {
+    if (this.options.encoder !== 'pretrained') return this.input(docs.map((d) => d.ids));
+    const E = this.options.embeddingDim;
+    const x = new Float32Array(docs.length * E);
+    docs.forEach((d, b) => {
+      if (d.features?.length !== E) {
+        throw new Error(`pretrained model: document ${d.id} has ${d.features ? `${d.features.length} features` : 'no features'}, expected ${E}; run the encoder (encode-features) or read a feature cache made with the same encoder`);
+      }
+      x.set(d.features, b * E);
+    });
+    return { x, shape: [docs.length, E], docs: docs.map((d) => d.ids) };
+  }
+
   /** The CPU side of the forward pass: token lookup (and mean pooling for `bag`). */
   input(docs: readonly Int32Array[]): EncoderInput {
+    if (this.options.encoder === 'pretrained') throw new Error('pretrained model: the input is encoder features, not token ids; use inputOf(docs)');
     this.table.check(docs);
     const E = this.options.embeddingDim;
     if (this.options.encoder === 'bag') return { x: this.table.meanPool(docs), shape: [docs.length, E], docs };
@@ -93,7 +110,7 @@ export class EmbeddingModel {
    */
   forward(x: tf.Tensor, input: EncoderInput, normalize = this.options.normalize): tf.Tensor2D {
     return tf.tidy(() => {
-      let h: tf.Tensor2D = this.options.encoder === 'bag' ? (x as tf.Tensor2D) : this.transformer(x as tf.Tensor3D, input);
+      let h: tf.Tensor2D = this.options.encoder === 'transformer' ? this.transformer(x as tf.Tensor3D, input) : (x as tf.Tensor2D);
       this.options.head.forEach((_d, i) => {
         h = dense(h, this.v(`head/dense${i}/kernel`) as tf.Variable<tf.Rank.R2>, this.v(`head/dense${i}/bias`) as tf.Variable<tf.Rank.R1>);
         if (i < this.options.head.length - 1) h = tf.relu(h);
@@ -115,17 +132,28 @@ export class EmbeddingModel {
 
   /** The token rows' gradient, from the gradient of the encoder input. */
   inputBackward(input: EncoderInput, grad: Float32Array): RowGrads {
+    // the pretrained encoder is frozen: its features get no update
+    if (this.options.encoder === 'pretrained') return { ids: new Int32Array(0), grads: new Float32Array(0) };
     return this.options.encoder === 'bag'
       ? this.table.meanPoolBackward(input.docs, grad)
       : this.table.gatherBackward(input.docs, input.shape[1], grad);
   }
 
-  /** Embeddings of documents, in batches, without gradients: rows of a Float32Array (N × D). */
+  /** Embeddings of token id lists (token encoders only), in batches, without gradients: rows of a Float32Array (N × D). */
   embed(docs: readonly Int32Array[], batchSize = 256): Float32Array {
+    return this.embedInputs(docs.length, batchSize, (from, to) => this.input(docs.slice(from, to)));
+  }
+
+  /** Embeddings of documents (ids, or features for `pretrained`), in batches, without gradients: N × D. */
+  embedDocs(docs: readonly TokenizedDoc[], batchSize = 256): Float32Array {
+    return this.embedInputs(docs.length, batchSize, (from, to) => this.inputOf(docs.slice(from, to)));
+  }
+
+  private embedInputs(n: number, batchSize: number, inputAt: (from: number, to: number) => EncoderInput): Float32Array {
     const D = this.outputDim;
-    const out = new Float32Array(docs.length * D);
-    for (let i = 0; i < docs.length; i += batchSize) {
-      const input = this.input(docs.slice(i, i + batchSize));
+    const out = new Float32Array(n * D);
+    for (let i = 0; i < n; i += batchSize) {
+      const input = inputAt(i, Math.min(n, i + batchSize));
       const e = tf.tidy(() => this.forward(tf.tensor(input.x, input.shape), input).dataSync() as Float32Array);
       out.set(e, i * D);
     }
@@ -135,10 +163,11 @@ export class EmbeddingModel {
   /** Writes the model (tfjs weights format: model.json + weights.bin) atomically into `dir`. */
   async save(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
-    const named: tf.NamedTensorMap = { 'encoder/tokens': tf.tensor2d(this.table.weights, [this.table.vocabSize, this.table.dim]) };
+    const tokens = this.options.encoder === 'pretrained' ? undefined : tf.tensor2d(this.table.weights, [this.table.vocabSize, this.table.dim]);
+    const named: tf.NamedTensorMap = tokens ? { 'encoder/tokens': tokens } : {};
     for (const [k, v] of this.variables) named[k] = v;
     const { data, specs } = await tf.io.encodeWeights(named);
-    (named['encoder/tokens'] as tf.Tensor).dispose();
+    tokens?.dispose();
     const manifest = {
       format: 'tripletflow-embedding-model',
       version: 1,
@@ -173,9 +202,12 @@ export class EmbeddingModel {
     const options = parseConfig(EmbeddingModelOptionsSchema, manifest.options, 'model.options');
     const tensors = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, manifest.weightsManifest[0].weights);
     const tokens = tensors['encoder/tokens'];
-    if (!tokens) throw new FatalError(`${path}: the weights have no encoder/tokens table`, { file: path });
-    const m = new EmbeddingModel(options, new TokenTable(options.vocabSize, options.embeddingDim, Float32Array.from(tokens.dataSync() as Float32Array)));
-    tokens.dispose();
+    if (!tokens && options.encoder !== 'pretrained') throw new FatalError(`${path}: the weights have no encoder/tokens table`, { file: path });
+    const table = tokens
+      ? new TokenTable(options.vocabSize, options.embeddingDim, Float32Array.from(tokens.dataSync() as Float32Array))
+      : new TokenTable(0, options.embeddingDim, new Float32Array(0));
+    tokens?.dispose();
+    const m = new EmbeddingModel(options, table);
     for (const [k, t] of Object.entries(tensors)) {
       if (k === 'encoder/tokens') continue;
       m.addVar(k, t);

@@ -100,7 +100,7 @@ describe('bad graph configs are ConfigErrors with clear messages', () => {
     const e = configError(() => checkGraphConfig(withStages({ stage: 'validate' }, { stage: 'dedupe' })));
     expect(e.path).toBe('stages[1].stage');
     expect(e.message).toContain('unknown stage "dedupe"');
-    expect(e.message).toContain('known stages: balance-batches, read, read-tokenized, shuffle-window, tokenize, validate');
+    expect(e.message).toContain('known stages: balance-batches, encode-features, read, read-features, read-tokenized, shuffle-window, tokenize, validate');
   });
 
   it('a bad option names its path and what arrived', () => {

@@ -15,7 +15,7 @@ const thrown = expectConfigError;
 describe('stage registry', () => {
   it('holds the built-in stages by kebab name, with their kinds', () => {
     expect(knownStages()).toEqual(expect.arrayContaining(['read', 'validate', 'shuffle-window', 'tokenize', 'read-tokenized', 'balance-batches']));
-    expect(Object.keys(builtinStages).sort()).toEqual(['balance-batches', 'read', 'read-tokenized', 'shuffle-window', 'tokenize', 'validate']);
+    expect(Object.keys(builtinStages).sort()).toEqual(['balance-batches', 'encode-features', 'read', 'read-features', 'read-tokenized', 'shuffle-window', 'tokenize', 'validate']);
     expect(isSourceEntry(stageEntry('read'))).toBe(true);
     expect(stageEntry('read').output).toBe('raw-record');
     expect(stageEntry('validate')).toMatchObject({ input: 'raw-record', output: 'doc' });
@@ -57,7 +57,7 @@ describe('stage registry', () => {
     expect(e.path).toBe('stages[1].stage');
     expect(e.message).toContain('unknown stage "tokenise"');
     expect(e.message).toContain('did you mean "tokenize"');
-    expect(e.message).toContain('balance-batches, read, read-tokenized, shuffle-window, tokenize, validate');
+    expect(e.message).toContain('balance-batches, encode-features, read, read-features, read-tokenized, shuffle-window, tokenize, validate');
   });
 
   it('registers a user stage that is built like a built-in, and refuses clashes and bad names', () => {
