@@ -32,9 +32,9 @@ export interface TrainStepOptions {
   /**
    * Train on the host path: the head's forward and backward passes, the loss and Adam in WebAssembly/typed arrays
    * (host-head.ts), no tf kernel at all; the tf variables get the new weights after each step
-   * (bench/train/README.md). Default: on for a `bag` model without output activation when the backend is wasm or
-   * cpu, which compute on this CPU anyway; off elsewhere (the tf path: tf.variableGrads, Adam as tf kernels). True
-   * for a transformer or softmax model is an error.
+   * (bench/train/README.md). Default: on for a `bag` or `pretrained` model without output activation when the
+   * backend is wasm or cpu, which compute on this CPU anyway; off elsewhere (the tf path: tf.variableGrads, Adam as tf
+   * kernels). True for a transformer or softmax model is an error.
    */
   readonly hostStep?: boolean;
 }
@@ -66,8 +66,8 @@ export interface StepResult extends BatchDiagnostics {
 
 /**
  * Forward → distance → mining → loss → Adam, one batch at a time, without leaking tensors. The token table is updated
- * on the CPU (lazy Adam on the rows the batch used). On wasm/cpu a bag model takes the host path (`hostStep`): the
- * head's matMuls are the only tf kernels; otherwise tf.variableGrads and Adam as tf kernels.
+ * on the CPU (lazy Adam on the rows the batch used). On wasm/cpu a bag or pretrained model takes the host path
+ * (`hostStep`: the head in WebAssembly, no tf kernel); otherwise tf.variableGrads and Adam as tf kernels.
  */
 export class Trainer {
   /** Adam on the dense variables: the host head (weights and moments on the host) or moments in tf variables. */
@@ -88,9 +88,10 @@ export class Trainer {
       ...(opts.clipNorm !== undefined ? { clipNorm: opts.clipNorm } : {}),
     };
     const { encoder, outputActivation } = model.options;
-    const eligible = encoder === 'bag' && outputActivation === 'none';
+    // the host path trains the head; a transformer's encoder needs tf's autodiff
+    const eligible = encoder !== 'transformer' && outputActivation === 'none';
     if (opts.hostStep === true && !eligible) {
-      throw new Error(`train step: hostStep needs the bag encoder without an output activation (got encoder ${encoder}, outputActivation ${outputActivation}); leave hostStep unset to choose the path by model and backend`);
+      throw new Error(`train step: hostStep needs the bag or pretrained encoder without an output activation (got encoder ${encoder}, outputActivation ${outputActivation}); leave hostStep unset to choose the path by model and backend`);
     }
     this.hostStep = opts.hostStep ?? (eligible && HOST_BACKENDS.includes(tf.getBackend()));
     const adam = { learningRate: this.opts.learningRate };
@@ -133,7 +134,8 @@ export class Trainer {
     const B = input.shape[0];
     const out = head.forward(input.x, B);
     const r = tl.core.compute({ data: out, rows: B, cols: this.model.outputDim }, labels, { grad: true, gram: hostGram });
-    const rows = this.model.inputBackward(input, head.backward(r.grad as Float32Array));
+    // a pretrained encoder's features are frozen: no gradient to them
+    const rows = this.model.inputBackward(input, head.backward(r.grad as Float32Array, this.model.options.encoder !== 'pretrained'));
     let scale = 1;
     let gradNorm: number | null = null;
     if (this.opts.clipNorm !== undefined) {

@@ -39,7 +39,7 @@ interface StepMemory {
 }
 
 /**
- * The bag model's fully connected head (ReLU between layers) trained on the host: weights, Adam moments,
+ * The fully connected head (ReLU between layers) of a bag or pretrained model, trained on the host: weights, Adam moments,
  * activations and gradients live in the memory of a host-kernels instance (WebAssembly, SIMD), the products run
  * in its gemm kernel. No tf kernel runs: tfjs-wasm's matMul packs its right operand anew for every new tensor,
  * which costs as much as the product itself at this size (bench/train/README.md). The tf variables stay the
@@ -83,8 +83,11 @@ export class HostHead implements DenseAdam {
     return this.k.f32(s.act[L] as number, rows * (this.mem[L - 1] as LayerMemory).outDim).slice();
   }
 
-  /** From dy = d loss / d output of the last `forward`: the kernel and bias gradients (kept), and d loss / d x. */
-  backward(dy: Float32Array): Float32Array {
+  /**
+   * From dy = d loss / d output of the last `forward`: the kernel and bias gradients (kept), and d loss / d x (empty
+   * when `inputGrad` is false: a frozen input).
+   */
+  backward(dy: Float32Array, inputGrad = true): Float32Array {
     const s = this.stepMem;
     if (!s) throw new Error('host head: backward before forward');
     const B = s.rows;
@@ -95,13 +98,14 @@ export class HostHead implements DenseAdam {
       this.k.colSum(dz, B, m.outDim, s.db[i] as number);
       // dW = actᵀ · dz: act (rows × in) is the transposed left operand as stored
       this.k.gemm(s.act[i] as number, dz, s.dW[i] as number, m.inDim, B, m.outDim, true);
+      if (i === 0 && !inputGrad) break;
       // d act = dz · Wᵀ
       const da = i > 0 ? (s.dz[i - 1] as number) : s.dx;
       this.k.transpose(m.w, m.inDim, m.outDim, s.wT);
       this.k.gemm(dz, s.wT, da, B, m.outDim, m.inDim);
       if (i > 0) this.k.reluMask(da, s.act[i] as number, B * m.inDim);
     }
-    return this.k.f32(s.dx, B * (this.mem[0] as LayerMemory).inDim).slice();
+    return inputGrad ? this.k.f32(s.dx, B * (this.mem[0] as LayerMemory).inDim).slice() : new Float32Array(0);
   }
 
   /** Sum of squares of the gradients of the last `backward` (for global-norm clipping). */

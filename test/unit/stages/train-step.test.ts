@@ -121,7 +121,26 @@ describe('Trainer paths', () => {
     bag.dispose();
     const tr = EmbeddingModel.create({ vocabSize: 20, embeddingDim: 8, head: [8], encoder: 'transformer', heads: 2, layers: 1 }, 3);
     expect(new Trainer(tr).hostStep).toBe(false);
-    expect(() => new Trainer(tr, { hostStep: true })).toThrow(/hostStep needs the bag encoder/);
+    expect(() => new Trainer(tr, { hostStep: true })).toThrow(/hostStep needs the bag or pretrained encoder/);
     tr.dispose();
+  });
+
+  it('a pretrained model (features in, frozen encoder) takes the same steps on both paths', () => {
+    const featureBatch = { ...batch, docs: batch.docs.map((d, i) => ({ ...d, features: Float32Array.from({ length: 8 }, (_v, j) => Math.sin(i * 8 + j)) })) } as Batch;
+    const run = (hostStep: boolean) => {
+      const model = EmbeddingModel.create({ encoder: 'pretrained', vocabSize: 20, embeddingDim: 8, head: [16, 8] }, 3);
+      const trainer = new Trainer(model, { learningRate: 1e-2, hostStep });
+      const losses = [0, 1, 2].map(() => trainer.step(featureBatch, batchHard).loss);
+      const dense = [...model.variables.values()].map((v) => Float32Array.from(v.dataSync() as Float32Array));
+      trainer.dispose();
+      model.dispose();
+      return { losses, dense };
+    };
+    const before = tf.memory().numTensors;
+    const host = run(true);
+    const tfp = run(false);
+    expect(tf.memory().numTensors).toBe(before);
+    host.losses.forEach((l, i) => expect(l).toBeCloseTo(tfp.losses[i] as number, 5));
+    host.dense.forEach((d, i) => expect(maxDiff(d, tfp.dense[i] as Float32Array)).toBeLessThan(1e-5));
   });
 });
