@@ -4,8 +4,8 @@ import type { TokenizedDoc } from '../../schemas/tokenized-doc.js';
 import type { BalancerEvents } from './batch-balancer.js';
 
 const NAME = 'balance-batches';
-/** Distinct messages whose JSON is kept; pool_overflow has one message per class, so this bounds the cache, not the run. */
-const MESSAGE_CACHE = 65_536;
+/** Line parts kept per message and per label (one of each per class): a bound on the caches, not on the run. */
+const CACHE_ENTRIES = 65_536;
 
 /**
  * The `BalancerEvents` of `balance-batches` (the stage and the training feed): every record the balancer lets go
@@ -15,27 +15,34 @@ const MESSAGE_CACHE = 65_536;
  * generic stringifier would cost more than batching them. The `balance-batches.<reason>` counters are the caller's.
  */
 export function balancerQuarantine(ctx: RunContext, scope: StageScope): BalancerEvents {
-  const messageJson = new Map<string, string>();
+  // the parts of a line that repeat: after the record id, per message (`,"message":…,"record":{"id":`), and after it
+  // again, per label (`,"label":…,"tokens":`); only pool_overflow messages repeat (incomplete_batch ones name their record)
+  const afterId = new Map<string, string>();
+  const afterLabel = new Map<string, string>();
+  const cached = (map: Map<string, string>, key: string, make: () => string): string => {
+    let v = map.get(key);
+    if (v === undefined) {
+      v = make();
+      if (map.size >= CACHE_ENTRIES) map.clear();
+      map.set(key, v);
+    }
+    return v;
+  };
   return {
     reject: (doc: TokenizedDoc, reason: RejectReason, message: string) => {
-      if (reason === 'missing_label' || typeof doc.label !== 'string' || typeof doc.id !== 'string') {
-        ctx.quarantine.add({ stage: NAME, reason, recordId: doc.id, message, record: doc });
+      const { id, label } = doc;
+      if (reason === 'missing_label' || typeof label !== 'string' || typeof id !== 'string') {
+        ctx.quarantine.add({ stage: NAME, reason, recordId: id, message, record: doc });
         return;
       }
-      const record = { id: doc.id, label: doc.label, tokens: doc.ids.length };
-      // only pool_overflow messages repeat (one per class); incomplete_batch ones name their record
-      let m = reason === 'pool_overflow' ? messageJson.get(message) : undefined;
-      if (m === undefined) {
-        m = JSON.stringify(message);
-        if (reason === 'pool_overflow') {
-          if (messageJson.size >= MESSAGE_CACHE) messageJson.clear();
-          messageJson.set(message, m);
-        }
-      }
-      const id = JSON.stringify(doc.id);
+      const tokens = doc.ids.length;
+      const mid = reason === 'pool_overflow'
+        ? cached(afterId, message, () => `,"message":${JSON.stringify(message)},"record":{"id":`)
+        : `,"message":${JSON.stringify(message)},"record":{"id":`;
+      const idJson = JSON.stringify(id);
       // exactly safeStringify(entry): same keys, same order
-      const json = `{"stage":"${NAME}","reason":"${reason}","recordId":${id},"message":${m},"record":{"id":${id},"label":${JSON.stringify(doc.label)},"tokens":${record.tokens}}}`;
-      ctx.quarantine.add({ stage: NAME, reason, recordId: doc.id, message, record }, json);
+      const json = `{"stage":"${NAME}","reason":"${reason}","recordId":${idJson}${mid}${idJson}${cached(afterLabel, label, () => `,"label":${JSON.stringify(label)},"tokens":`)}${tokens}}}`;
+      ctx.quarantine.add({ stage: NAME, reason, recordId: id, message, record: { id, label, tokens } }, json);
     },
     warn: (message) => scope.logger.warn({ stage: NAME }, message),
   };
