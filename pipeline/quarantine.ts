@@ -7,6 +7,8 @@ import type { StageScope } from './context.js';
 
 /** Lines are handed to the file in chunks of about this many UTF-16 code units: one write per chunk, not per entry. */
 const WRITE_CHUNK_CHARS = 64 * 1024;
+/** Bytes handed to the file but not written yet beyond which `whenWritten()` asks a producer to wait. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /** One quarantined record, as written to the quarantine JSONL file. */
 export interface QuarantineEntry {
@@ -88,6 +90,28 @@ export class Quarantine {
     this.pending = '';
     this.bytes += Buffer.byteLength(chunk);
     this.out.write(chunk);
+  }
+
+  /**
+   * A promise to wait on before quarantining more when over 4 MiB of entries are queued for the file (the disk is
+   * slower than the records being rejected), else undefined: a stage that rejects many records calls it between two
+   * items, so that the quarantine's buffer stays bounded like every other one.
+   */
+  whenWritten(): Promise<void> | undefined {
+    const out = this.out;
+    if (!out || out.writableLength < MAX_QUEUED_BYTES || this.error) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('error', done);
+        out.off('close', done);
+        resolve();
+      };
+      // an error or a close also ends the wait: close() reports the error
+      out.on('drain', done);
+      out.on('error', done);
+      out.on('close', done);
+    });
   }
 
   /** Number of quarantined records. */

@@ -126,17 +126,19 @@ export function balanceBatches(ctx: RunContext, opts: BalanceBatchesOptions): Ba
           publish();
           sincePublish = 0;
         }
-        next();
-        return;
+      } else {
+        const b = balancer.push(x as TokenizedDoc);
+        // counters are brought up to date per batch, and every 4,096 records while no batch comes
+        if (b || ++sincePublish >= PUBLISH_EVERY) {
+          publish();
+          sincePublish = 0;
+        }
+        if (b) push(null, b);
       }
-      const b = balancer.push(x as TokenizedDoc);
-      // counters are brought up to date per batch, and every 4,096 records while no batch comes
-      if (b || ++sincePublish >= PUBLISH_EVERY) {
-        publish();
-        sincePublish = 0;
-      }
-      if (b) push(null, b);
-      next();
+      // a corpus that overflows can reject records faster than the quarantine file takes them
+      const written = ctx.quarantine.whenWritten();
+      if (written) void written.then(() => next());
+      else next();
     });
   };
   return Object.assign(named(NAME, stage), { balancer }) as BalanceBatchesStage;

@@ -88,7 +88,11 @@ function textGenerator(): (i: number) => Doc {
   };
 }
 
-const peakRssMb = () => Math.round(process.resourceUsage().maxRSS / 1024);
+// VmHWM: the peak of this process's own memory map (ru_maxrss would carry the parent's peak into a spawned child)
+const peakRssMb = (): number => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(existsSync('/proc/self/status') ? readFileSync('/proc/self/status', 'utf8') : '');
+  return Math.round((m ? Number(m[1]) : process.resourceUsage().maxRSS) / 1024);
+};
 const cpuNow = () => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1e6;

@@ -65,6 +65,22 @@ describe('Quarantine', () => {
     expect(b.count()).toBe(6);
   });
 
+  it('whenWritten(): nothing to wait for with room, a promise that settles once the file caught up when over 4 MiB are queued', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tf-q-')), 'quarantine.jsonl');
+    const q = new Quarantine(path);
+    expect(q.whenWritten()).toBeUndefined();
+    const big = { ...entry(0), record: 'x'.repeat(10_000) };
+    // added in one turn of the event loop: the file cannot take them as fast
+    for (let i = 0; i < 600; i++) q.add(big);
+    const wait = q.whenWritten();
+    expect(wait).toBeInstanceOf(Promise);
+    await wait;
+    expect(q.whenWritten()).toBeUndefined();
+    await q.close();
+    expect(lines(path)).toHaveLength(600);
+    expect(new Quarantine().whenWritten()).toBeUndefined();
+  });
+
   it('keeps entries in memory (bounded) without a file', () => {
     const q = new Quarantine(undefined, 3);
     for (let i = 0; i < 5; i++) q.add(entry(i));
