@@ -54,7 +54,8 @@ export async function buildDataGraph(ctx: RunContext, input: DataOptionsInput, e
  * takes single docs.
  */
 export async function buildChunkedDataGraph(ctx: RunContext, input: DataOptionsInput): Promise<DataGraph<TokenizedDoc | TokenizedDoc[]>> {
-  return build(ctx, input, {}, true);
+  // a graph of single docs is one of the shapes the union allows
+  return (await build(ctx, input, {}, true)) as DataGraph<TokenizedDoc | TokenizedDoc[]>;
 }
 
 async function build(ctx: RunContext, input: DataOptionsInput, extras: DataGraphExtras, chunks: boolean): Promise<DataGraph | DataGraph<TokenizedDoc | TokenizedDoc[]>> {
