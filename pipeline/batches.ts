@@ -6,7 +6,7 @@ import { DataOptionsSchema } from '../schemas/data-options.js';
 import { balanceBatches } from '../stages/balance-batches.js';
 import { parseConfig } from './config.js';
 import { RunContext } from './context.js';
-import { buildDataGraph } from './data-graph.js';
+import { buildChunkedDataGraph } from './data-graph.js';
 import type { Logger } from './logger.js';
 import { peakRssMb, startProgress } from './progress.js';
 import { named, pullOne, type Sink, type Stream } from './stage.js';
@@ -96,7 +96,8 @@ export async function runBatches(
     reuseCapacity: opts.reuseCapacity,
     atEpochEnd: opts.atEpochEnd,
   });
-  const data = await buildDataGraph(ctx, opts);
+  // records reach the balancer in the tokenizer's chunks: one stream step per chunk, not per record
+  const data = await buildChunkedDataGraph(ctx, opts);
   const graph = data.graph.through(balance);
   const t0 = process.hrtime.bigint();
   const stop = opts.progress

@@ -10,6 +10,7 @@ import { FeatureCacheMetaSchema, type FeatureCacheMeta } from '../schemas/featur
 import { FatalError } from './errors.js';
 import { shuffleWindow } from '../stages/shuffle-window.js';
 import { tokenize } from '../stages/tokenize.js';
+import { tokenizeChunks } from '../stages/tokenize-chunks.js';
 import { validateDocs } from '../stages/validate-docs.js';
 import { parseConfig } from './config.js';
 import type { RunContext } from './context.js';
@@ -18,8 +19,8 @@ import { defaultTokenizerDir } from './paths.js';
 import { Graph } from './stage.js';
 
 /** The data half of every command, built but not run: read → validate → shuffle-window → tokenize. */
-export interface DataGraph {
-  readonly graph: Graph<TokenizedDoc>;
+export interface DataGraph<T = TokenizedDoc> {
+  readonly graph: Graph<T>;
   /** Total bytes of the input shards, for progress and ETA. */
   readonly totalBytes: number;
   /** Number of shards found. */
@@ -43,6 +44,21 @@ export interface DataGraphExtras {
  * read → read-features → shuffle-window: its docs carry their features and the encoder does not run.
  */
 export async function buildDataGraph(ctx: RunContext, input: DataOptionsInput, extras: DataGraphExtras = {}): Promise<DataGraph> {
+  return (await build(ctx, input, extras, false)) as DataGraph;
+}
+
+/**
+ * `buildDataGraph` for a consumer that takes chunks of docs as well as single docs (`balance-batches`): texts end with
+ * `tokenize-chunks`, so records travel in the tokenizer's chunks of up to 256, one stream step each. A prepared
+ * corpus or a feature cache is replayed one record at a time, as by `buildDataGraph`. No encoder: encode-features
+ * takes single docs.
+ */
+export async function buildChunkedDataGraph(ctx: RunContext, input: DataOptionsInput): Promise<DataGraph<TokenizedDoc | TokenizedDoc[]>> {
+  // a graph of single docs is one of the shapes the union allows
+  return (await build(ctx, input, {}, true)) as DataGraph<TokenizedDoc | TokenizedDoc[]>;
+}
+
+async function build(ctx: RunContext, input: DataOptionsInput, extras: DataGraphExtras, chunks: boolean): Promise<DataGraph | DataGraph<TokenizedDoc | TokenizedDoc[]>> {
   const opts = parseConfig(DataOptionsSchema, input, 'data');
   const source = readShards(ctx, {
     inputs: opts.inputs,
@@ -74,12 +90,18 @@ export async function buildDataGraph(ctx: RunContext, input: DataOptionsInput, e
       .through(shuffleWindow<TokenizedDoc>(ctx, { windowSize: opts.shuffleWindow, epoch: opts.epoch }));
     return { graph: encode(graph), totalBytes, shards: source.shards.length };
   }
-  const graph = Graph.from(source)
+  const docs = Graph.from(source)
     .through(validateDocs(ctx, { textField: opts.textField, labelField: opts.labelField, idField: opts.idField }))
-    .through(shuffleWindow(ctx, { windowSize: opts.shuffleWindow, epoch: opts.epoch }))
-    .through(tokenize(ctx, { tokenizer: opts.tokenizer ?? defaultTokenizerDir, maxLength: opts.maxLength, workers: opts.workers }));
-  return { graph: encode(graph), totalBytes, shards: source.shards.length };
+    .through(shuffleWindow(ctx, { windowSize: opts.shuffleWindow, epoch: opts.epoch }));
+  const tokenizeOpts = { tokenizer: opts.tokenizer ?? defaultTokenizerDir, maxLength: opts.maxLength, workers: opts.workers };
+  if (chunks) {
+    // Graph<T> is invariant in T (highland streams are): a graph of chunks is typed as the union its consumer takes
+    const graph = docs.through(tokenizeChunks(ctx, tokenizeOpts)) as unknown as Graph<TokenizedDoc | TokenizedDoc[]>;
+    return { graph, totalBytes, shards: source.shards.length };
+  }
+  return { graph: encode(docs.through(tokenize(ctx, tokenizeOpts))), totalBytes, shards: source.shards.length };
 }
+
 
 /**
  * The feature cache metadata of `inputs` when they are a feature cache (parquet shards with a `features` column),

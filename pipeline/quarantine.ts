@@ -5,6 +5,11 @@ import { FatalError, isRecordError, type RecordError, type RejectReason } from '
 import type { Stage, Stream } from './stage.js';
 import type { StageScope } from './context.js';
 
+/** Lines are handed to the file in chunks of about this many UTF-16 code units: one write per chunk, not per entry. */
+const WRITE_CHUNK_CHARS = 64 * 1024;
+/** Bytes handed to the file but not written yet beyond which `whenWritten()` asks a producer to wait. */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
 /** One quarantined record, as written to the quarantine JSONL file. */
 export interface QuarantineEntry {
   readonly stage: string;
@@ -32,31 +37,81 @@ export class Quarantine {
   private bytes = 0;
   /** A resumed run appends to the file cut back to this many bytes instead of starting a new one. */
   private resumeAt: number | undefined;
+  /** `<stage>.<reason>` keys by stage and reason. */
+  private readonly keys = new Map<string, Map<string, string>>();
+  /** Lines not handed to the file yet: written in chunks of about `WRITE_CHUNK_CHARS`, and at least once per event-loop turn. */
+  private pending = '';
+  private writeScheduled = false;
   /** Entries kept in memory when no file is given (tests); bounded by `keepInMemory`. */
   readonly entries: QuarantineEntry[] = [];
 
   constructor(readonly path?: string, private readonly keepInMemory = 10_000) {
   }
 
-  /** Records one entry. */
-  add(entry: QuarantineEntry): void {
-    const key = `${entry.stage}.${entry.reason}`;
+  /**
+   * Records one entry. `json`, when given, must be exactly `safeStringify(entry)`: a stage that quarantines many
+   * records of one shape can build it cheaper than the generic stringifier (the file gets the same line).
+   */
+  add(entry: QuarantineEntry, json?: string): void {
+    let byStage = this.keys.get(entry.stage);
+    if (!byStage) this.keys.set(entry.stage, (byStage = new Map()));
+    let key = byStage.get(entry.reason);
+    // built once per stage and reason: a fresh `${stage}.${reason}` per entry costs a concatenation and a hash
+    if (key === undefined) byStage.set(entry.reason, (key = `${entry.stage}.${entry.reason}`));
     this.byReason.set(key, (this.byReason.get(key) ?? 0) + 1);
     this.total++;
     if (this.path && !this.closed) {
-      // opened on the first entry, so a clean run leaves no empty file behind
-      if (!this.out) {
-        mkdirSync(dirname(this.path), { recursive: true });
-        // a new run starts a new file ('w'): appending would mix two runs' records; a resumed one continues
-        // the file as its checkpoint saw it (entries written after the checkpoint are written again)
-        if (this.resumeAt !== undefined && existsSync(this.path)) truncateSync(this.path, this.resumeAt);
-        this.out = createWriteStream(this.path, { flags: this.resumeAt !== undefined ? 'a' : 'w' });
-        this.out.on('error', (e) => { this.error ??= e; });
+      this.pending += `${json ?? safeStringify(entry)}\n`;
+      if (this.pending.length >= WRITE_CHUNK_CHARS) this.writePending();
+      else if (!this.writeScheduled) {
+        // entries reach the file within one turn of the event loop even when no chunk fills up
+        this.writeScheduled = true;
+        setImmediate(() => {
+          this.writeScheduled = false;
+          this.writePending();
+        });
       }
-      const line = `${safeStringify(entry)}\n`;
-      this.bytes += Buffer.byteLength(line);
-      this.out.write(line);
     } else if (this.entries.length < this.keepInMemory) this.entries.push(entry);
+  }
+
+  /** Hands the entries gathered since the last write to the file (opened on the first one). */
+  private writePending(): void {
+    if (this.pending.length === 0 || !this.path || this.closed) return;
+    // opened on the first entry, so a clean run leaves no empty file behind
+    if (!this.out) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      // a new run starts a new file ('w'): appending would mix two runs' records; a resumed one continues
+      // the file as its checkpoint saw it (entries written after the checkpoint are written again)
+      if (this.resumeAt !== undefined && existsSync(this.path)) truncateSync(this.path, this.resumeAt);
+      this.out = createWriteStream(this.path, { flags: this.resumeAt !== undefined ? 'a' : 'w' });
+      this.out.on('error', (e) => { this.error ??= e; });
+    }
+    const chunk = this.pending;
+    this.pending = '';
+    this.bytes += Buffer.byteLength(chunk);
+    this.out.write(chunk);
+  }
+
+  /**
+   * A promise to wait on before quarantining more when over 4 MiB of entries are queued for the file (the disk is
+   * slower than the records being rejected), else undefined: a stage that rejects many records calls it between two
+   * items, so that the quarantine's buffer stays bounded like every other one.
+   */
+  whenWritten(): Promise<void> | undefined {
+    const out = this.out;
+    if (!out || out.writableLength < MAX_QUEUED_BYTES || this.error) return undefined;
+    return new Promise((resolve) => {
+      const done = () => {
+        out.off('drain', done);
+        out.off('error', done);
+        out.off('close', done);
+        resolve();
+      };
+      // an error or a close also ends the wait: close() reports the error
+      out.on('drain', done);
+      out.on('error', done);
+      out.on('close', done);
+    });
   }
 
   /** Number of quarantined records. */
@@ -69,9 +124,9 @@ export class Quarantine {
     return Object.fromEntries([...this.byReason.entries()].sort(([a], [b]) => a.localeCompare(b)));
   }
 
-  /** What a checkpoint saves: the counts and the bytes written so far. */
+  /** What a checkpoint saves: the counts and the bytes of every entry added so far (call `flush()` first). */
   state(): QuarantineState {
-    return { bytes: this.bytes, byReason: Object.fromEntries(this.byReason), total: this.total };
+    return { bytes: this.bytes + Buffer.byteLength(this.pending), byReason: Object.fromEntries(this.byReason), total: this.total };
   }
 
   /**
@@ -84,11 +139,14 @@ export class Quarantine {
     this.total = state.total;
     this.bytes = state.bytes;
     this.resumeAt = state.bytes;
+    // entries added before the resume belong to the steps being redone, like those the file held after the cut
+    this.pending = '';
     if (this.path && existsSync(this.path)) truncateSync(this.path, state.bytes);
   }
 
   /** Resolves once every entry added so far has been handed to the file system (before a checkpoint is written). */
   flush(): Promise<void> {
+    this.writePending();
     const out = this.out;
     if (!out) return Promise.resolve();
     return new Promise((resolve) => out.write('', () => resolve()));
@@ -96,6 +154,7 @@ export class Quarantine {
 
   /** Flushes and closes the file. */
   close(): Promise<void> {
+    this.writePending();
     this.closed = true;
     const out = this.out;
     if (!out) return Promise.resolve();

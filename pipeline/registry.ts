@@ -9,6 +9,7 @@ import { encodeFeatures } from '../stages/encode-features.js';
 import { FeatureDtypeSchema } from '../schemas/feature-cache.js';
 import { shuffleWindow } from '../stages/shuffle-window.js';
 import { tokenize } from '../stages/tokenize.js';
+import { tokenizeChunks } from '../stages/tokenize-chunks.js';
 import { validateDocs } from '../stages/validate-docs.js';
 import type { RunContext } from './context.js';
 import { ConfigError } from './errors.js';
@@ -17,13 +18,14 @@ import type { Source, Stage } from './stage.js';
 
 /**
  * What flows between two stages, as a tag that `buildGraph` checks between neighbours. The built-in kinds are
- * `raw-record` (RawRecord), `doc` (Doc), `tokenized-doc` (TokenizedDoc) and `batch` (Batch); a user stage may
- * name its own kind (any kebab-case string) for items of its own type.
+ * `raw-record` (RawRecord), `doc` (Doc), `tokenized-doc` (TokenizedDoc), `tokenized-chunk` (TokenizedDoc[], from
+ * `tokenize-chunks`) and `batch` (Batch); a user stage may name its own kind (any kebab-case string) for items of
+ * its own type.
  */
-export type ItemKind = 'raw-record' | 'doc' | 'tokenized-doc' | 'batch' | (string & {});
+export type ItemKind = 'raw-record' | 'doc' | 'tokenized-doc' | 'tokenized-chunk' | 'batch' | (string & {});
 
 /** The kinds of the built-in stages, in pipeline order. */
-export const BUILTIN_KINDS: readonly ItemKind[] = ['raw-record', 'doc', 'tokenized-doc', 'batch'];
+export const BUILTIN_KINDS: readonly ItemKind[] = ['raw-record', 'doc', 'tokenized-doc', 'tokenized-chunk', 'batch'];
 
 /**
  * A registered source: `create` returns a replayable `Source` from checked options. Its items are `output`.
@@ -236,7 +238,7 @@ export const ShuffleWindowOptionsSchema = z.strictObject({
   epoch: int(0, 'epochs count from 0').default(0),
 });
 
-/** Options of `tokenize`: the tokenizer, the token budget and the worker threads. */
+/** Options of `tokenize` and `tokenize-chunks`: the tokenizer, the token budget and the worker threads. */
 export const TokenizeOptionsSchema = z.strictObject({
   /** Tokenizer directory holding tokenizer.json. Default: the bundled bert-base-uncased. */
   tokenizer: z.string().min(1).default(defaultTokenizerDir),
@@ -364,6 +366,13 @@ export const builtinStages: Readonly<Record<string, RegistryEntry>> = {
     output: 'tokenized-doc',
     create: (ctx, o: z.output<typeof TokenizeOptionsSchema>) => tokenize(ctx, o),
   } satisfies StageEntry<typeof TokenizeOptionsSchema>,
+  'tokenize-chunks': {
+    description: 'tokenize, emitting each chunk of tokenized docs as one array (for balance-batches: one stream step per chunk)',
+    optionsSchema: TokenizeOptionsSchema,
+    input: 'doc',
+    output: 'tokenized-chunk',
+    create: (ctx, o: z.output<typeof TokenizeOptionsSchema>) => tokenizeChunks(ctx, o),
+  } satisfies StageEntry<typeof TokenizeOptionsSchema>,
   'read-tokenized': {
     description: 'turns raw records of a tokenized shard (prepare --out) into tokenized docs',
     optionsSchema: ReadTokenizedOptionsSchema,
@@ -388,7 +397,7 @@ export const builtinStages: Readonly<Record<string, RegistryEntry>> = {
   'balance-batches': {
     description: 'class-balanced batches of P classes × K records from bounded per-class pools',
     optionsSchema: BalanceBatchesOptionsSchema,
-    input: 'tokenized-doc',
+    input: ['tokenized-doc', 'tokenized-chunk'],
     output: 'batch',
     create: (ctx, o: BalanceBatchesConfig) => balanceBatches(ctx, balancerOptions(o)),
   } satisfies StageEntry<typeof BalanceBatchesOptionsSchema>,

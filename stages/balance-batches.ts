@@ -1,9 +1,10 @@
 import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
 import { FatalError } from '../pipeline/errors.js';
-import { named, type Stage, type Stream } from '../pipeline/stage.js';
+import { named, type Stream } from '../pipeline/stage.js';
 import type { Batch } from '../schemas/batch.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
+import { balancerQuarantine } from './balance/balancer-quarantine.js';
 import { BatchBalancer, type BalanceProgress, type BatchBalancerOptions } from './balance/batch-balancer.js';
 
 export type {
@@ -18,43 +19,46 @@ export { BatchBalancer } from './balance/batch-balancer.js';
  */
 export type BalanceBatchesOptions = BatchBalancerOptions;
 
+/** What the stage takes: tokenized docs one by one, or in chunks (`tokenize-chunks`), or both mixed. */
+export type BalanceBatchesInput = TokenizedDoc | TokenizedDoc[];
+
 /**
  * The stage, with the balancer behind it. Each call on a stream is one epoch: under `atEpochEnd: 'carry'` the
  * records left at the end of one epoch wait in `balancer` and join the next call's pools.
  */
-export type BalanceBatchesStage = Stage<TokenizedDoc, Batch> & {
+export type BalanceBatchesStage = {
+  // one signature per input shape: highland streams are invariant in their item type
+  (s: Stream<TokenizedDoc>): Stream<Batch>;
+  (s: Stream<TokenizedDoc[]>): Stream<Batch>;
+  (s: Stream<BalanceBatchesInput>): Stream<Batch>;
   readonly stageName: string;
   /** The pools, counters and generator shared by every epoch this stage runs (for stats and checkpoints). */
   readonly balancer: BatchBalancer;
 };
 
 const NAME = 'balance-batches';
+/** Records between two counter updates while no batch comes. */
+const PUBLISH_EVERY = 4096;
 
 /**
  * TokenizedDoc → Batch of P classes × K records from bounded per-class pools (see `BatchBalancer` for when batches
- * are taken and what leaves the pools). Never holds more than `poolCapacity` records, so it reads at most that far
- * ahead of its consumer; upstream errors pass through in place; it ends when its input ends. Records it cannot
- * batch are quarantined (`pool_overflow`, `incomplete_batch`, `missing_label`) with `{id, label, tokens}` only, so
- * an overflowing corpus does not copy its token ids into the quarantine file. Counters: `balance-batches.batches`,
+ * are taken and what leaves the pools). Takes docs one by one or in chunks (`TokenizedDoc[]`, as `tokenize-chunks`
+ * emits them: one stream step per chunk instead of per record; same batches either way). Never holds more than
+ * `poolCapacity` records, so it reads at most that far ahead of its consumer (plus the chunk being read, whose
+ * batches wait already formed); upstream errors pass through in place; it ends when its input ends. Records it
+ * cannot batch are quarantined (`pool_overflow`, `incomplete_batch`, `missing_label`) with `{id, label, tokens}`
+ * only, so an overflowing corpus does not copy its token ids into the quarantine file. Counters: `balance-batches.batches`,
  * `short_batches`, `records_in`, `records_out`, `reused`, `carried`, `carried_duplicate`, `pool_records_max`,
  * `wait_records_max`, `classes_seen`, `classes_never_served`, plus one per quarantine reason.
  *
+ * use: docs.through(tokenizeChunks(ctx, {})).through(balanceBatches(ctx, { classesPerBatch: 500, samplesPerClass: 4 }))
  * Multi-epoch use: `const balance = balanceBatches(ctx, { ...opts, atEpochEnd: 'carry' });` then, for each epoch,
  * `epochDocs(e).through(balance)`, one after the other; after the last, `balance.balancer.finish()` quarantines
  * what is still carried.
  */
 export function balanceBatches(ctx: RunContext, opts: BalanceBatchesOptions): BalanceBatchesStage {
   const scope = ctx.scope(NAME);
-  const balancer = new BatchBalancer(opts, scope.rng(), {
-    reject: (doc, reason, message) => {
-      // the token ids stay out of the quarantine file for records that were fine but could not be batched
-      const record = reason === 'missing_label' ? doc : { id: doc.id, label: doc.label, tokens: doc.ids.length };
-      // the entry scope.quarantine() would write, without building an Error (and its stack) per overflowing record
-      ctx.quarantine.add({ stage: NAME, reason, recordId: doc.id, message, record });
-      // the `balance-batches.<reason>` counter is brought up to date by publish()
-    },
-    warn: (message) => scope.logger.warn({ stage: NAME }, message),
-  });
+  const balancer = new BatchBalancer(opts, scope.rng(), balancerQuarantine(ctx, scope));
   let published: BalanceProgress = balancer.progress();
   const publishedReasons = new Map<string, number>();
   const publish = (): void => {
@@ -78,7 +82,7 @@ export function balanceBatches(ctx: RunContext, opts: BalanceBatchesOptions): Ba
   };
   let running = false;
   let sincePublish = 0;
-  const stage = (s: Stream<TokenizedDoc>): Stream<Batch> => {
+  const stage = (s: Stream<BalanceBatchesInput>): Stream<Batch> => {
     let started = false;
     return s.consume<Batch>((err, x, push, next) => {
       if (!started) {
@@ -106,15 +110,36 @@ export function balanceBatches(ctx: RunContext, opts: BalanceBatchesOptions): Ba
         push(null, _.nil);
         return;
       }
-      const b = balancer.push(x as TokenizedDoc);
-      // counters are brought up to date per batch, and every 4,096 records while no batch comes
-      if (b || (++sincePublish & 4095) === 0) {
-        publish();
-        sincePublish = 0;
+      if (Array.isArray(x)) {
+        // a chunk (tokenize-chunks): one highland step for all its records; its batches are pushed as they form
+        const docs = x as readonly TokenizedDoc[];
+        for (let i = 0; i < docs.length; i++) {
+          const b = balancer.push(docs[i] as TokenizedDoc);
+          if (b) {
+            publish();
+            sincePublish = 0;
+            push(null, b);
+          }
+        }
+        sincePublish += docs.length;
+        if (sincePublish >= PUBLISH_EVERY) {
+          publish();
+          sincePublish = 0;
+        }
+      } else {
+        const b = balancer.push(x as TokenizedDoc);
+        // counters are brought up to date per batch, and every 4,096 records while no batch comes
+        if (b || ++sincePublish >= PUBLISH_EVERY) {
+          publish();
+          sincePublish = 0;
+        }
+        if (b) push(null, b);
       }
-      if (b) push(null, b);
-      next();
+      // a corpus that overflows can reject records faster than the quarantine file takes them
+      const written = ctx.quarantine.whenWritten();
+      if (written) void written.then(() => next());
+      else next();
     });
   };
-  return Object.assign(named(NAME, stage), { balancer });
+  return Object.assign(named(NAME, stage), { balancer }) as BalanceBatchesStage;
 }

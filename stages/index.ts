@@ -6,6 +6,7 @@ export * from './shuffle-window.js';
 export * from './tokenize.js';
 export * from './encode-features.js';
 export * from './read-features.js';
+export * from './tokenize-chunks.js';
 export * from './sources/list-shards.js';
 export * from './sources/jsonl-blocks.js';
 export * from './sources/parquet-blocks.js';

@@ -1,120 +1,30 @@
 import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
-import { ConfigError, RecordError } from '../pipeline/errors.js';
-import { parallelMap } from '../pipeline/parallel-map.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
-import { WorkerPool } from '../pipeline/worker-pool.js';
 import type { Doc } from '../schemas/doc.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
-import { DEFAULT_TOKENIZER_DIR, loadTokenizer, type TextTokenizer, type TokenizerImplementation } from './adapters/tokenizer.js';
-import { encodeChunk, type EncodedChunk, type TokenizeWorkerInit } from './tokenize-worker.js';
+import { tokenizeChunks, type TokenizeOptions } from './tokenize-chunks.js';
 
-/** Options of the tokenize stage. */
-export interface TokenizeOptions {
-  /** Tokenizer directory in Hugging Face layout (tokenizer.json). Default: the bundled bert-base-uncased. */
-  readonly tokenizer?: string;
-  /** Token budget per document, [CLS] and [SEP] included; longer text is truncated, keeping [SEP] last. Default 128 tokens. */
-  readonly maxLength?: number;
-  /** Worker threads that tokenize; 0 tokenizes on the calling thread. Default 1 (frees the main thread for reading and shuffling). */
-  readonly workers?: number;
-  /** Most documents per chunk sent to a worker (amortises message overhead). Default 256 documents. */
-  readonly chunkDocs?: number;
-  /** A chunk is sent once its texts reach this many UTF-16 code units. Default 262_144 characters. */
-  readonly chunkChars?: number;
-  /** Chunks in flight ahead of the consumer (read-ahead bound: chunksInFlight × chunkDocs documents). Default 2 × max(workers, 1). */
-  readonly chunksInFlight?: number;
-  /** Tokenizer implementation, as `loadTokenizer` takes it. Default `auto`. */
-  readonly implementation?: TokenizerImplementation | 'auto';
-}
-
-const WORKER_MODULE = new URL(`./tokenize-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
-
-function positiveInt(path: string, v: number, min: number, hint: string): number {
-  if (!Number.isInteger(v) || v < min) throw new ConfigError(`tokenize.${path}`, `must be an integer >= ${min} (got ${v}); ${hint}`);
-  return v;
-}
+export type { TokenizeOptions } from './tokenize-chunks.js';
 
 /**
  * Doc → TokenizedDoc, in input order, on `workers` threads. Ids equal Hugging Face's `encode(text, {truncation: true,
  * max_length})`. A document with no token between [CLS] and [SEP] is quarantined as `empty_after_tokenize`.
+ * (`tokenizeChunks` does the work; this stage hands its chunks on one record at a time.)
  * use: docs.through(validateDocs(ctx)).through(tokenize(ctx, { maxLength: 128, workers: 2 }))
  */
 export function tokenize(ctx: RunContext, opts: TokenizeOptions = {}): Stage<Doc, TokenizedDoc> {
-  const scope = ctx.scope('tokenize');
-  const dir = opts.tokenizer ?? DEFAULT_TOKENIZER_DIR;
-  const implementation = opts.implementation ?? 'auto';
-  const maxLength = positiveInt('maxLength', opts.maxLength ?? 128, 3, 'it counts [CLS] and [SEP] too, so 3 keeps one text token');
-  const workers = positiveInt('workers', opts.workers ?? 1, 0, 'use 0 to tokenize on the calling thread');
-  const chunkDocs = positiveInt('chunkDocs', opts.chunkDocs ?? 256, 1, 'use 1 to send documents one by one');
-  const chunkChars = positiveInt('chunkChars', opts.chunkChars ?? 262_144, 1, 'it caps the text per chunk');
-  const inFlight = positiveInt('chunksInFlight', opts.chunksInFlight ?? 2 * Math.max(workers, 1), 1, 'use 1 for no read-ahead');
-
-  return named('tokenize', (src: Stream<Doc>): Stream<TokenizedDoc> => {
-    // loaded on the calling thread even with workers: a bad directory fails here, once, with a clear FatalError
-    let local: Promise<TextTokenizer> | undefined;
-    let pool: WorkerPool<TokenizeWorkerInit, string[], EncodedChunk> | undefined;
-    const tokenizer = () => (local ??= loadTokenizer(dir, { implementation }));
-    const encode = async (docs: Doc[]): Promise<{ docs: Doc[]; enc: EncodedChunk; specials: number }> => {
-      const tok = await tokenizer();
-      const texts = docs.map((d) => d.text);
-      if (workers === 0) return { docs, enc: encodeChunk(tok, texts, maxLength), specials: tok.numSpecialTokens };
-      if (!pool) {
-        pool = new WorkerPool<TokenizeWorkerInit, string[], EncodedChunk>(WORKER_MODULE, { dir: tok.dir, maxLength, implementation }, workers);
-        // a consumer that stops early never lets the end reach close() below: the run context closes the pool then
-        ctx.defer(close);
+  const chunks = tokenizeChunks(ctx, opts);
+  return named('tokenize', (src: Stream<Doc>): Stream<TokenizedDoc> =>
+    chunks(src).consume<TokenizedDoc>((err, x, push, next) => {
+      if (err) {
+        push(err);
+        next();
+      } else if (_.isNil(x)) {
+        push(null, _.nil);
+      } else {
+        for (const d of x as TokenizedDoc[]) push(null, d);
+        next();
       }
-      return { docs, enc: await pool.run(texts), specials: tok.numSpecialTokens };
-    };
-    const close = () => {
-      const p = pool;
-      pool = undefined;
-      return p ? p.close() : Promise.resolve();
-    };
-    return chunk(src, chunkDocs, chunkChars)
-      .through(parallelMap(inFlight, encode, 'tokenize'))
-      .consume<TokenizedDoc>((err, x, push, next) => {
-        if (err) {
-          push(err);
-          next();
-        } else if (_.isNil(x)) {
-          void close().then(() => push(null, _.nil));
-        } else {
-          const { docs, enc, specials } = x as Awaited<ReturnType<typeof encode>>;
-          docs.forEach((doc, i) => {
-            const from = enc.offsets[i] as number;
-            const to = enc.offsets[i + 1] as number;
-            if (to - from <= specials) scope.quarantine(new RecordError('empty_after_tokenize', doc.id, `empty_after_tokenize (record ${doc.id}): no token left after normalization; the text holds only whitespace, control or format characters`), doc);
-            else push(null, { id: doc.id, label: doc.label, ids: enc.ids.slice(from, to) });
-          });
-          next();
-        }
-      });
-  });
-}
-
-/** Groups documents into chunks of at most `maxDocs` documents or about `maxChars` characters; an upstream error flushes the chunk before it, so order holds. */
-function chunk(src: Stream<Doc>, maxDocs: number, maxChars: number): Stream<Doc[]> {
-  let buf: Doc[] = [];
-  let chars = 0;
-  const flush = (push: (err: Error | null, x?: Doc[]) => void) => {
-    if (buf.length) push(null, buf);
-    buf = [];
-    chars = 0;
-  };
-  return src.consume<Doc[]>((err, x, push, next) => {
-    if (err) {
-      flush(push);
-      push(err);
-      next();
-    } else if (_.isNil(x)) {
-      flush(push);
-      push(null, _.nil);
-    } else {
-      const doc = x as Doc;
-      buf.push(doc);
-      chars += doc.text.length;
-      if (buf.length >= maxDocs || chars >= maxChars) flush(push);
-      next();
-    }
-  });
+    }));
 }

@@ -5,6 +5,7 @@ import type { RawRecord } from '../../schemas/raw-record.js';
 import type { TokenizedDoc } from '../../schemas/tokenized-doc.js';
 import { parquetInfo } from '../../stages/adapters/parquet-reader.js';
 import { loadTokenizer, type TextTokenizer } from '../../stages/adapters/tokenizer.js';
+import { balancerQuarantine } from '../../stages/balance/balancer-quarantine.js';
 import { BatchBalancer, type BalancerState, type BatchBalancerOptions } from '../../stages/balance/batch-balancer.js';
 import { tokenizedFromRecord } from '../../stages/read-tokenized.js';
 import { featuresFromRecord } from '../../stages/read-features.js';
@@ -110,13 +111,7 @@ export class TrainingFeed {
     // a prepared corpus or a feature cache is not tokenized again: no tokenizer (nor its directory) is needed
     const tokenizer = pretokenized ? undefined : await loadTokenizer(opts.tokenizer ?? defaultTokenizerDir);
     const scope = ctx.scope('balance-batches');
-    const events = {
-      reject: (doc: TokenizedDoc, reason: string, message: string) => {
-        const record = reason === 'missing_label' ? doc : { id: doc.id, label: doc.label, tokens: doc.ids.length };
-        ctx.quarantine.add({ stage: 'balance-batches', reason, recordId: doc.id, message, record });
-      },
-      warn: (message: string) => scope.logger.warn({ stage: 'balance-batches' }, message),
-    };
+    const events = balancerQuarantine(ctx, scope);
     if (!state) {
       const feed = new TrainingFeed(ctx, opts, shards, pretokenized, features, tokenizer, new BatchBalancer({ ...options.balance, atEpochEnd: 'carry' }, scope.rng(), events), 0);
       feed.startEpoch(0);

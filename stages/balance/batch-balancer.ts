@@ -140,90 +140,6 @@ export interface BalancerState {
   readonly counts: Readonly<Record<string, number>>;
 }
 
-/** A class's waiting records, oldest first, with their arrival numbers: a ring that grows by doubling, never shrinks. */
-class ClassQueue {
-  private docs: (TokenizedDoc | undefined)[] = [];
-  private seqs = new Float64Array(0);
-  private head = 0;
-  private mask = -1;
-  size = 0;
-
-  push(doc: TokenizedDoc, seq: number): void {
-    if (this.size === this.docs.length) this.grow();
-    const i = (this.head + this.size) & this.mask;
-    this.docs[i] = doc;
-    this.seqs[i] = seq;
-    this.size++;
-  }
-
-  /** Removes and returns the oldest record. */
-  shift(): TokenizedDoc {
-    const doc = this.docs[this.head] as TokenizedDoc;
-    // cleared so a record that left is not kept alive by its slot
-    this.docs[this.head] = undefined;
-    this.head = (this.head + 1) & this.mask;
-    this.size--;
-    return doc;
-  }
-
-  /** The i-th oldest record. */
-  at(i: number): TokenizedDoc {
-    return this.docs[(this.head + i) & this.mask] as TokenizedDoc;
-  }
-
-  /** Arrival number of the i-th oldest record. */
-  seqAt(i: number): number {
-    return this.seqs[(this.head + i) & this.mask] as number;
-  }
-
-  /** Arrival number of the oldest record (the queue must not be empty). */
-  headSeq(): number {
-    return this.seqs[this.head] as number;
-  }
-
-  /** Position of the record that arrived as `seq`, or -1. */
-  indexOfSeq(seq: number): number {
-    let lo = 0;
-    let hi = this.size - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const q = this.seqAt(mid);
-      if (q === seq) return mid;
-      if (q < seq) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  }
-
-  private grow(): void {
-    const cap = Math.max(4, this.docs.length * 2);
-    const docs = new Array<TokenizedDoc | undefined>(cap);
-    const seqs = new Float64Array(cap);
-    for (let i = 0; i < this.size; i++) {
-      docs[i] = this.at(i);
-      seqs[i] = this.seqAt(i);
-    }
-    this.docs = docs;
-    this.seqs = seqs;
-    this.head = 0;
-    this.mask = cap - 1;
-  }
-}
-
-interface ClassPool {
-  readonly idx: number;
-  readonly label: string;
-  readonly q: ClassQueue;
-  /** Position in the ready array, -1 when fewer than K records wait. */
-  readyPos: number;
-  /** Records of this class placed in batches. */
-  served: number;
-  /** Last used records, newest last (reuse policy only). */
-  recent: TokenizedDoc[];
-  /** The quarantine message for this class's overflow, built once. */
-  overflowMessage?: string;
-}
-
 const NAME = 'balance-batches';
 
 /** Fills in and checks the defaults; a bad option is a ConfigError naming `balance-batches.<field>`. */
@@ -302,9 +218,6 @@ export function resolveBalancerOptions(opts: BatchBalancerOptions): ResolvedBala
  */
 export class BatchBalancer {
   readonly options: ResolvedBalancerOptions;
-  private readonly classes: ClassPool[] = [];
-  private readonly byLabel = new Map<string, ClassPool>();
-  private ready: ClassPool[] = [];
   private phase: BatchPhase;
   private step = 0;
   private epoch = 0;
@@ -315,15 +228,43 @@ export class BatchBalancer {
   private reuseRetrySeq = 0;
   private total = 0;
   private classesWaiting = 0;
-  // arrival order over all pools, for evicting the record that waited longest; stale entries are skipped lazily
-  // typed arrays: no write barrier or GC tracing per record; entries [fifoHead, fifoLen) in arrival order
-  private fifoCls = new Int32Array(1024);
-  private fifoSeq = new Float64Array(1024);
-  private fifoHead = 0;
-  private fifoLen = 0;
+
+  // Classes, by index in first-seen order, as parallel arrays (grown by doubling): a push touches a few numbers in
+  // compact typed arrays instead of chasing per-class objects and per-class ring buffers.
+  private readonly byLabel = new Map<string, number>();
+  private readonly labels: string[] = [];
+  /** Oldest and newest waiting record of each class (slot numbers, -1 when none). */
+  private clsHead = new Int32Array(64);
+  private clsTail = new Int32Array(64);
+  private clsSize = new Int32Array(64);
+  /** Position in `ready`, -1 when fewer than K records wait. */
+  private clsReadyPos = new Int32Array(64);
+  /** Records of each class placed in batches. */
+  private clsServed = new Float64Array(64);
+  /** Last used records of each class, newest last (reuse policy only). */
+  private readonly recent: TokenizedDoc[][] = [];
+  /** The quarantine message for each class's overflow, built once. */
+  private readonly overflowMessages: (string | undefined)[] = [];
+  /** Ready classes (>= K waiting), in the order class choice sees them. */
+  private ready: number[] = [];
+
+  // Waiting records live in slots (grown by doubling, never beyond the most records held at once): each slot is on
+  // its class's FIFO list and on the list of all waiting records in arrival order (doubly linked, so that removing
+  // a class's oldest record is O(1) and the record that waited longest is always the head).
+  private slotDoc: (TokenizedDoc | undefined)[] = [];
+  private slotSeq = new Float64Array(0);
+  private slotCls = new Int32Array(0);
+  /** Next slot of the same class (or, for a free slot, the next free slot). */
+  private slotNextInCls = new Int32Array(0);
+  private slotPrev = new Int32Array(0);
+  private slotNext = new Int32Array(0);
+  private freeSlot = -1;
+  private oldest = -1;
+  private newest = -1;
+
   private recentTotal = 0;
   // classes by last use, oldest first: the reuse store drops the least recently used class first
-  private readonly recentOrder = new Map<number, ClassPool>();
+  private readonly recentOrder = new Map<number, number>();
   private carriedIds = new Set<string>();
   private readonly warned = new Set<string>();
   private readonly counts = {
@@ -332,6 +273,10 @@ export class BatchBalancer {
   };
   private readonly quarantined = new Map<string, number>();
   private slowestClass: string | null = null;
+  // the pool-full overflow message changes only with the ready count and P: rebuilt when either changes
+  private poolFullMessage = '';
+  private poolFullReady = -1;
+  private poolFullP = -1;
 
   constructor(opts: BatchBalancerOptions, private readonly rng: Rng, private readonly events: BalancerEvents) {
     this.options = resolveBalancerOptions(opts);
@@ -369,40 +314,39 @@ export class BatchBalancer {
       this.counts.carriedDuplicates++;
       return undefined;
     }
-    if (typeof doc.label !== 'string' || doc.label.length === 0) {
+    const label = doc.label;
+    if (typeof label !== 'string' || label.length === 0) {
       this.reject(doc, 'missing_label', `${NAME}: record ${doc.id} has an empty label; expected a non-empty class label (validate-docs rejects these upstream)`);
       return undefined;
     }
     this.seq++;
     this.readSinceBatch++;
-    let cls = this.byLabel.get(doc.label);
-    if (!cls) {
-      cls = { idx: this.classes.length, label: doc.label, q: new ClassQueue(), readyPos: -1, served: 0, recent: [] };
-      this.classes.push(cls);
-      this.byLabel.set(doc.label, cls);
-    }
+    let c = this.byLabel.get(label);
+    if (c === undefined) c = this.newClass(label);
+    const { poolCapacity, maxPerClass } = this.options;
     let batch: Batch | undefined;
-    if (waiting(cls) >= this.options.maxPerClass) {
-      batch = this.takeFull(cls);
-      if (!batch && this.classesWaiting < this.phase.classesPerBatch) batch = this.takeShort(cls);
+    if ((this.clsSize[c] as number) >= maxPerClass) {
+      batch = this.takeFull(c);
+      if (!batch && this.classesWaiting < this.phase.classesPerBatch) batch = this.takeShort(c);
       if (!batch) {
-        this.warnOnce('class', () => `${NAME}: class "${cls.label}" already has ${this.options.maxPerClass} records waiting (maxPerClass) and no batch could take it; its oldest records are quarantined as pool_overflow. The class arrives faster than batches use it (K = ${this.phase.samplesPerClass} per batch): raise samplesPerClass or maxPerClass, or downsample it upstream.`);
-        cls.overflowMessage ??= `${NAME}: class "${cls.label}" held maxPerClass = ${this.options.maxPerClass} records and no batch could take one; evicted its oldest`;
-        this.evictHead(cls, cls.overflowMessage);
+        if (!this.warned.has('class')) this.warnClass(c);
+        const message = this.overflowMessages[c] ?? this.classOverflowMessage(c);
+        this.reject(this.shift(c), 'pool_overflow', message);
       }
-    } else if (this.total >= this.options.poolCapacity) {
-      const stalest = this.stalest() as ClassPool;
-      this.evictHead(stalest, `${NAME}: pool full (${this.options.poolCapacity} records) and no batch could be formed (${this.ready.length} classes ready, ${this.phase.classesPerBatch} needed); evicted the record that waited longest`);
+    } else if (this.total >= poolCapacity) {
+      // the message tells the ready count before the eviction
+      const message = this.poolFullOverflowMessage();
+      this.reject(this.shift(this.slotCls[this.oldest] as number), 'pool_overflow', message);
     }
-    this.add(cls, doc);
-    if (!batch && this.total >= this.options.poolCapacity) {
+    this.add(c, doc);
+    if (!batch && this.total >= poolCapacity) {
       batch = this.takeFull();
       if (!batch) {
         // a short batch only when the record that waited longest is in a ready class (too few classes); when it is
         // a straggler, the pool is clogged by classes short of K: the next arrival evicts it, and a short batch would
         // only shrink batches without unclogging anything (reuse may still complete a full batch)
-        const stalest = this.stalest();
-        batch = this.takeShort(undefined, false, !(stalest && stalest.readyPos >= 0));
+        const stalestReady = this.oldest >= 0 && (this.clsReadyPos[this.slotCls[this.oldest] as number] as number) >= 0;
+        batch = this.takeShort(-1, false, !stalestReady);
       }
       if (!batch) {
         this.warnOnce('full', () => `${NAME}: pool full (${this.total} records, ${this.classesWaiting} classes waiting) with ${this.ready.length} classes ready of ${this.phase.classesPerBatch} needed (shortage policy '${this.options.shortage}'); the longest-waiting records are quarantined as pool_overflow. Raise poolCapacity, or lower classesPerBatch/samplesPerClass.`);
@@ -422,12 +366,15 @@ export class BatchBalancer {
     const out: Batch[] = [];
     for (let b = this.takeFull(); b; b = this.takeFull()) out.push(b);
     if (this.options.atEpochEnd === 'quarantine') {
-      for (let b = this.takeShort(undefined, true); b; b = this.takeShort(undefined, true)) out.push(b);
+      for (let b = this.takeShort(-1, true); b; b = this.takeShort(-1, true)) out.push(b);
       this.quarantineWaiting();
       this.carriedIds = new Set();
     } else {
       const ids = new Set<string>();
-      for (const c of this.classes) for (let i = 0; i < c.q.size; i++) ids.add(c.q.at(i).id);
+      // class by class: the snapshot lists carried ids in this order
+      for (let c = 0; c < this.labels.length; c++) {
+        for (let s = this.clsHead[c] as number; s >= 0; s = this.slotNextInCls[s] as number) ids.add((this.slotDoc[s] as TokenizedDoc).id);
+      }
       this.carriedIds = ids;
     }
     this.counts.carried = this.total;
@@ -448,7 +395,7 @@ export class BatchBalancer {
   /** The records waiting in the pools now (after `endEpoch` under `carry`: the carried ones), in arrival order. */
   waitingRecords(): TokenizedDoc[] {
     const out: TokenizedDoc[] = [];
-    this.forEachWaiting((c, i) => out.push(c.q.at(i)));
+    for (let s = this.oldest; s >= 0; s = this.slotNext[s] as number) out.push(this.slotDoc[s] as TokenizedDoc);
     return out;
   }
 
@@ -466,28 +413,27 @@ export class BatchBalancer {
   stats(): BalanceStats {
     let served = 0;
     const neverServed: string[] = [];
-    for (const c of this.classes) {
-      if (c.served > 0) served++;
-      else if (neverServed.length < 20) neverServed.push(c.label);
+    for (let c = 0; c < this.labels.length; c++) {
+      if ((this.clsServed[c] as number) > 0) served++;
+      else if (neverServed.length < 20) neverServed.push(this.labels[c] as string);
     }
-    const stalest = this.stalest();
     return {
       ...this.counts,
       quarantined: Object.fromEntries([...this.quarantined.entries()].sort(([a], [b]) => a.localeCompare(b))),
       poolRecords: this.total,
-      classesSeen: this.classes.length,
+      classesSeen: this.labels.length,
       classesServed: served,
-      classesNeverServed: this.classes.length - served,
+      classesNeverServed: this.labels.length - served,
       neverServedSample: neverServed,
       slowestClass: this.slowestClass,
-      oldestWaitingRecords: stalest ? this.seq - stalest.q.headSeq() : 0,
+      oldestWaitingRecords: this.oldest >= 0 ? this.seq - (this.slotSeq[this.oldest] as number) : 0,
     };
   }
 
   /** Every record `snapshot()` names (waiting, and kept for reuse), for a checkpoint to save next to it. */
   heldRecords(): TokenizedDoc[] {
     const out = this.waitingRecords();
-    for (const c of this.classes) out.push(...c.recent);
+    for (const r of this.recent) out.push(...r);
     return out;
   }
 
@@ -501,14 +447,16 @@ export class BatchBalancer {
       readSinceBatch: this.readSinceBatch,
       reuseRetrySeq: this.reuseRetrySeq,
       rng: this.rng.state(),
-      classes: this.classes.map((c) => ({
-        label: c.label,
-        ids: Array.from({ length: c.q.size }, (_x, i) => c.q.at(i).id),
-        seqs: Array.from({ length: c.q.size }, (_x, i) => c.q.seqAt(i)),
-        recent: c.recent.map((d) => d.id),
-        served: c.served,
-      })),
-      ready: this.ready.map((c) => c.idx),
+      classes: this.labels.map((label, c) => {
+        const ids: string[] = [];
+        const seqs: number[] = [];
+        for (let s = this.clsHead[c] as number; s >= 0; s = this.slotNextInCls[s] as number) {
+          ids.push((this.slotDoc[s] as TokenizedDoc).id);
+          seqs.push(this.slotSeq[s] as number);
+        }
+        return { label, ids, seqs, recent: (this.recent[c] as TokenizedDoc[]).map((d) => d.id), served: this.clsServed[c] as number };
+      }),
+      ready: [...this.ready],
       recentOrder: [...this.recentOrder.keys()],
       carriedIds: [...this.carriedIds],
       counts: { ...this.counts, ...Object.fromEntries([...this.quarantined].map(([k, v]) => [`quarantined.${k}`, v])) },
@@ -528,23 +476,19 @@ export class BatchBalancer {
     b.readSinceBatch = state.readSinceBatch;
     b.reuseRetrySeq = state.reuseRetrySeq;
     b.phase = phaseAt(b.options.schedule, b.step);
-    const arrivals: [number, number][] = [];
+    const arrivals: [number, number, TokenizedDoc][] = [];
     for (const s of state.classes) {
-      const c: ClassPool = {
-        idx: b.classes.length, label: s.label, q: new ClassQueue(), readyPos: -1, served: s.served, recent: s.recent.map(lookup),
-      };
-      s.ids.forEach((id, i) => c.q.push(lookup(id), s.seqs[i] as number));
-      b.classes.push(c);
-      b.byLabel.set(c.label, c);
-      b.total += c.q.size;
-      if (c.q.size > 0) b.classesWaiting++;
-      for (const q of s.seqs) arrivals.push([q, c.idx]);
-      b.recentTotal += c.recent.length;
+      const c = b.newClass(s.label);
+      b.clsServed[c] = s.served;
+      b.recent[c] = s.recent.map(lookup);
+      b.recentTotal += s.recent.length;
+      s.ids.forEach((id, i) => arrivals.push([s.seqs[i] as number, c, lookup(id)]));
     }
-    for (const i of state.recentOrder) b.recentOrder.set(i, b.classes[i] as ClassPool);
-    for (const i of state.ready) b.markReady(b.classes[i] as ClassPool);
+    // added in arrival order, which is also each class's own order: both lists come back as they were
     arrivals.sort((x, y) => x[0] - y[0]);
-    for (const [q, idx] of arrivals) b.fifoPush(idx, q);
+    for (const [q, c, doc] of arrivals) b.add(c, doc, q, false);
+    for (const i of state.recentOrder) b.recentOrder.set(i, i);
+    for (const c of state.ready) b.markReady(c);
     b.carriedIds = new Set(state.carriedIds);
     for (const [k, v] of Object.entries(state.counts)) {
       if (k.startsWith('quarantined.')) b.quarantined.set(k.slice('quarantined.'.length), v);
@@ -555,28 +499,102 @@ export class BatchBalancer {
 
   // --- internals ---
 
-  private add(c: ClassPool, doc: TokenizedDoc): void {
-    if (waiting(c) === 0) this.classesWaiting++;
-    c.q.push(doc, this.seq);
-    this.fifoPush(c.idx, this.seq);
-    this.total++;
-    if (this.total > this.counts.maxPoolRecords) this.counts.maxPoolRecords = this.total;
-    if (c.readyPos < 0 && waiting(c) >= this.phase.samplesPerClass) this.markReady(c);
+  private newClass(label: string): number {
+    const c = this.labels.length;
+    if (c === this.clsHead.length) {
+      const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+        const g = make(a.length * 2);
+        g.set(a);
+        return g;
+      };
+      this.clsHead = grow(this.clsHead, (n) => new Int32Array(n));
+      this.clsTail = grow(this.clsTail, (n) => new Int32Array(n));
+      this.clsSize = grow(this.clsSize, (n) => new Int32Array(n));
+      this.clsReadyPos = grow(this.clsReadyPos, (n) => new Int32Array(n));
+      this.clsServed = grow(this.clsServed, (n) => new Float64Array(n));
+    }
+    this.labels.push(label);
+    this.clsHead[c] = -1;
+    this.clsTail[c] = -1;
+    this.clsSize[c] = 0;
+    this.clsReadyPos[c] = -1;
+    this.clsServed[c] = 0;
+    this.recent.push([]);
+    this.overflowMessages.push(undefined);
+    this.byLabel.set(label, c);
+    return c;
   }
 
-  /** Removes and returns the oldest waiting record of `c`. */
-  private shift(c: ClassPool): TokenizedDoc {
-    const doc = c.q.shift();
+  /** Appends a record to class `c` and to the arrival list (arrival number `seq`; `track` updates readiness and the high-water mark). */
+  private add(c: number, doc: TokenizedDoc, seq = this.seq, track = true): void {
+    if (this.freeSlot < 0) this.growSlots();
+    const s = this.freeSlot;
+    this.freeSlot = this.slotNextInCls[s] as number;
+    this.slotDoc[s] = doc;
+    this.slotSeq[s] = seq;
+    this.slotCls[s] = c;
+    this.slotNextInCls[s] = -1;
+    const tail = this.clsTail[c] as number;
+    if (tail >= 0) this.slotNextInCls[tail] = s;
+    else this.clsHead[c] = s;
+    this.clsTail[c] = s;
+    this.slotPrev[s] = this.newest;
+    this.slotNext[s] = -1;
+    if (this.newest >= 0) this.slotNext[this.newest] = s;
+    else this.oldest = s;
+    this.newest = s;
+    const size = (this.clsSize[c] as number) + 1;
+    this.clsSize[c] = size;
+    if (size === 1) this.classesWaiting++;
+    this.total++;
+    if (!track) return;
+    if (this.total > this.counts.maxPoolRecords) this.counts.maxPoolRecords = this.total;
+    if ((this.clsReadyPos[c] as number) < 0 && size >= this.phase.samplesPerClass) this.markReady(c);
+  }
+
+  /** Removes and returns the oldest waiting record of class `c` (which must have one). */
+  private shift(c: number): TokenizedDoc {
+    const s = this.clsHead[c] as number;
+    const doc = this.slotDoc[s] as TokenizedDoc;
+    // cleared so a record that left is not kept alive by its slot
+    this.slotDoc[s] = undefined;
+    const nextInCls = this.slotNextInCls[s] as number;
+    this.clsHead[c] = nextInCls;
+    if (nextInCls < 0) this.clsTail[c] = -1;
+    const prev = this.slotPrev[s] as number;
+    const next = this.slotNext[s] as number;
+    if (prev >= 0) this.slotNext[prev] = next;
+    else this.oldest = next;
+    if (next >= 0) this.slotPrev[next] = prev;
+    else this.newest = prev;
+    this.slotNextInCls[s] = this.freeSlot;
+    this.freeSlot = s;
+    const size = (this.clsSize[c] as number) - 1;
+    this.clsSize[c] = size;
     this.total--;
-    if (c.q.size === 0) this.classesWaiting--;
-    if (c.readyPos >= 0 && waiting(c) < this.phase.samplesPerClass) this.unmarkReady(c);
+    if (size === 0) this.classesWaiting--;
+    if ((this.clsReadyPos[c] as number) >= 0 && size < this.phase.samplesPerClass) this.unmarkReady(c);
     return doc;
   }
 
-  private evictHead(c: ClassPool, message: string): void {
-    const doc = this.shift(c);
-    // the record id is in the quarantine entry; one message per class keeps overflow cheap
-    this.reject(doc, 'pool_overflow', message);
+  private growSlots(): void {
+    const old = this.slotSeq.length;
+    const cap = Math.max(1024, old * 2);
+    const grow = <T extends Int32Array | Float64Array>(a: T, g: T): T => {
+      g.set(a);
+      return g;
+    };
+    this.slotSeq = grow(this.slotSeq, new Float64Array(cap));
+    this.slotCls = grow(this.slotCls, new Int32Array(cap));
+    this.slotNextInCls = grow(this.slotNextInCls, new Int32Array(cap));
+    this.slotPrev = grow(this.slotPrev, new Int32Array(cap));
+    this.slotNext = grow(this.slotNext, new Int32Array(cap));
+    this.slotDoc.length = cap;
+    // the new slots become the free list, lowest first
+    for (let s = cap - 1; s >= old; s--) {
+      this.slotNextInCls[s] = this.freeSlot;
+      this.freeSlot = s;
+    }
   }
 
   private reject(doc: TokenizedDoc, reason: RejectReason, message: string): void {
@@ -585,11 +603,30 @@ export class BatchBalancer {
     this.events.reject(doc, reason, message);
   }
 
+  private classOverflowMessage(c: number): string {
+    // the record id is in the quarantine entry; one message per class keeps overflow cheap
+    const m = `${NAME}: class "${this.labels[c] as string}" held maxPerClass = ${this.options.maxPerClass} records and no batch could take one; evicted its oldest`;
+    this.overflowMessages[c] = m;
+    return m;
+  }
+
+  private poolFullOverflowMessage(): string {
+    const P = this.phase.classesPerBatch;
+    if (this.ready.length !== this.poolFullReady || P !== this.poolFullP) {
+      this.poolFullReady = this.ready.length;
+      this.poolFullP = P;
+      this.poolFullMessage = `${NAME}: pool full (${this.options.poolCapacity} records) and no batch could be formed (${this.ready.length} classes ready, ${P} needed); evicted the record that waited longest`;
+    }
+    return this.poolFullMessage;
+  }
+
+  private warnClass(c: number): void {
+    this.warnOnce('class', () => `${NAME}: class "${this.labels[c] as string}" already has ${this.options.maxPerClass} records waiting (maxPerClass) and no batch could take it; its oldest records are quarantined as pool_overflow. The class arrives faster than batches use it (K = ${this.phase.samplesPerClass} per batch): raise samplesPerClass or maxPerClass, or downsample it upstream.`);
+  }
+
   private quarantineWaiting(): number {
     const docs = this.waitingRecords();
-    for (const c of this.classes) while (waiting(c) > 0) this.shift(c);
-    this.fifoHead = 0;
-    this.fifoLen = 0;
+    for (let c = 0; c < this.labels.length; c++) while ((this.clsSize[c] as number) > 0) this.shift(c);
     const { classesPerBatch: P, samplesPerClass: K } = this.phase;
     for (const d of docs) {
       this.reject(d, 'incomplete_batch', `${NAME}: end of input with too few records left for a ${P}x${K} batch (record ${d.id}); use atEpochEnd 'carry' to keep them for the next epoch`);
@@ -597,98 +634,50 @@ export class BatchBalancer {
     return docs.length;
   }
 
-  /** Calls `f(class, index)` for every waiting record in arrival order. */
-  private forEachWaiting(f: (c: ClassPool, i: number) => void): void {
-    for (let i = this.fifoHead; i < this.fifoLen; i++) {
-      const c = this.classes[this.fifoCls[i] as number] as ClassPool;
-      const q = this.fifoSeq[i] as number;
-      if (c.q.size === 0 || q < c.q.headSeq()) continue;
-      f(c, c.q.indexOfSeq(q));
-    }
-  }
-
-  /** The class holding the record that has waited longest, or undefined when the pools are empty. */
-  private stalest(): ClassPool | undefined {
-    while (this.fifoHead < this.fifoLen) {
-      const c = this.classes[this.fifoCls[this.fifoHead] as number] as ClassPool;
-      if (c.q.size > 0 && (this.fifoSeq[this.fifoHead] as number) >= c.q.headSeq()) return c;
-      this.fifoHead++;
-    }
-    return undefined;
-  }
-
-  /** Appends an arrival entry; when the arrays are full, drops the dead entries in place or grows them. */
-  private fifoPush(idx: number, seq: number): void {
-    if (this.fifoLen === this.fifoCls.length) {
-      let w = 0;
-      for (let i = this.fifoHead; i < this.fifoLen; i++) {
-        const c = this.classes[this.fifoCls[i] as number] as ClassPool;
-        const q = this.fifoSeq[i] as number;
-        if (c.q.size > 0 && q >= c.q.headSeq()) {
-          this.fifoCls[w] = c.idx;
-          this.fifoSeq[w] = q;
-          w++;
-        }
-      }
-      this.fifoHead = 0;
-      this.fifoLen = w;
-      // live entries never exceed the pool, so at twice its size a compaction frees at least half
-      if (w * 2 > this.fifoCls.length) {
-        const cls = new Int32Array(this.fifoCls.length * 2);
-        const seqs = new Float64Array(this.fifoCls.length * 2);
-        cls.set(this.fifoCls.subarray(0, w));
-        seqs.set(this.fifoSeq.subarray(0, w));
-        this.fifoCls = cls;
-        this.fifoSeq = seqs;
-      }
-    }
-    this.fifoCls[this.fifoLen] = idx;
-    this.fifoSeq[this.fifoLen] = seq;
-    this.fifoLen++;
-  }
-
-  private markReady(c: ClassPool): void {
-    c.readyPos = this.ready.length;
+  private markReady(c: number): void {
+    this.clsReadyPos[c] = this.ready.length;
     this.ready.push(c);
   }
 
-  private unmarkReady(c: ClassPool): void {
-    const last = this.ready.pop() as ClassPool;
+  private unmarkReady(c: number): void {
+    const last = this.ready.pop() as number;
     if (last !== c) {
-      this.ready[c.readyPos] = last;
-      last.readyPos = c.readyPos;
+      const pos = this.clsReadyPos[c] as number;
+      this.ready[pos] = last;
+      this.clsReadyPos[last] = pos;
     }
-    c.readyPos = -1;
+    this.clsReadyPos[c] = -1;
   }
 
   private rebuildReady(): void {
-    for (const c of this.ready) c.readyPos = -1;
+    for (const c of this.ready) this.clsReadyPos[c] = -1;
     this.ready = [];
     // class-index order, so a rebuilt set (phase change, restore) does not depend on history
-    for (const c of this.classes) if (waiting(c) >= this.phase.samplesPerClass) this.markReady(c);
+    const K = this.phase.samplesPerClass;
+    for (let c = 0; c < this.labels.length; c++) if ((this.clsSize[c] as number) >= K) this.markReady(c);
   }
 
-  /** A full batch of P ready classes (with `forced` among them), or undefined when fewer than P are ready. */
-  private takeFull(forced?: ClassPool): Batch | undefined {
+  /** A full batch of P ready classes (with `forced` among them, -1 for none), or undefined when fewer than P are ready. */
+  private takeFull(forced = -1): Batch | undefined {
     const P = this.phase.classesPerBatch;
     if (this.ready.length < P) return undefined;
     return this.emit(this.choose(P, forced), []);
   }
 
   /** A short batch (or one completed by reuse) under the shortage policy, or undefined. */
-  private takeShort(forced?: ClassPool, atEnd = false, requireFull = false): Batch | undefined {
+  private takeShort(forced = -1, atEnd = false, requireFull = false): Batch | undefined {
     const { shortage, minClassesPerBatch } = this.options;
     const { classesPerBatch: P, samplesPerClass: K } = this.phase;
     if (shortage === 'skip' || this.ready.length >= P) return undefined;
-    const topUps: ClassPool[] = [];
+    const topUps: number[] = [];
     if (shortage === 'reuse' && (atEnd || this.seq >= this.reuseRetrySeq)) {
-      const candidates: ClassPool[] = [];
-      for (const c of this.classes) {
-        const w = waiting(c);
-        if (w > 0 && w < K && c.recent.length >= K - w) candidates.push(c);
+      const candidates: number[] = [];
+      for (let c = 0; c < this.labels.length; c++) {
+        const w = this.clsSize[c] as number;
+        if (w > 0 && w < K && (this.recent[c] as TokenizedDoc[]).length >= K - w) candidates.push(c);
       }
       // longest-waiting classes first: reuse exists to serve the rare ones
-      candidates.sort((a, b) => a.q.headSeq() - b.q.headSeq());
+      candidates.sort((a, b) => this.headSeq(a) - this.headSeq(b));
       topUps.push(...candidates.slice(0, P - this.ready.length));
       if (topUps.length === 0 || (requireFull && this.ready.length + topUps.length < P)) this.reuseRetrySeq = this.seq + P * K;
     }
@@ -700,16 +689,21 @@ export class BatchBalancer {
       }
       return undefined;
     }
-    if (forced && forced.readyPos < 0) return undefined;
+    if (forced >= 0 && (this.clsReadyPos[forced] as number) < 0) return undefined;
     return this.emit(this.choose(this.ready.length, forced), topUps);
   }
 
+  /** Arrival number of class `c`'s oldest waiting record (it must have one). */
+  private headSeq(c: number): number {
+    return this.slotSeq[this.clsHead[c] as number] as number;
+  }
+
   /** Picks `n` ready classes (all of them when n equals the ready count), `forced` first when given. */
-  private choose(n: number, forced?: ClassPool): ClassPool[] {
+  private choose(n: number, forced: number): number[] {
     const r = this.ready;
     let start = 0;
-    if (forced && forced.readyPos >= 0) {
-      this.swapReady(0, forced.readyPos);
+    if (forced >= 0 && (this.clsReadyPos[forced] as number) >= 0) {
+      this.swapReady(0, this.clsReadyPos[forced] as number);
       start = 1;
     }
     if (this.options.choose === 'uniform' || n >= r.length) {
@@ -722,28 +716,28 @@ export class BatchBalancer {
     const keys = new Float64Array(m);
     const order = new Int32Array(m);
     for (let i = 0; i < m; i++) {
-      keys[i] = Math.log(1 - this.rng.next()) / waiting(r[start + i] as ClassPool);
+      keys[i] = Math.log(1 - this.rng.next()) / (this.clsSize[r[start + i] as number] as number);
       order[i] = i;
     }
     order.sort((a, b) => (keys[b] as number) - (keys[a] as number) || a - b);
-    const out = start === 1 ? [r[0] as ClassPool] : [];
-    for (let i = 0; out.length < n; i++) out.push(r[start + (order[i] as number)] as ClassPool);
+    const out = start === 1 ? [r[0] as number] : [];
+    for (let i = 0; out.length < n; i++) out.push(r[start + (order[i] as number)] as number);
     return out;
   }
 
   private swapReady(i: number, j: number): void {
     if (i === j) return;
-    const a = this.ready[i] as ClassPool;
-    const b = this.ready[j] as ClassPool;
+    const a = this.ready[i] as number;
+    const b = this.ready[j] as number;
     this.ready[i] = b;
     this.ready[j] = a;
-    b.readyPos = i;
-    a.readyPos = j;
+    this.clsReadyPos[b] = i;
+    this.clsReadyPos[a] = j;
   }
 
-  private emit(chosen: readonly ClassPool[], topUps: readonly ClassPool[]): Batch {
+  private emit(chosen: readonly number[], topUps: readonly number[]): Batch {
     const K = this.phase.samplesPerClass;
-    const groups = [...chosen, ...topUps];
+    const groups = topUps.length > 0 ? [...chosen, ...topUps] : chosen;
     const n = groups.length * K;
     const docs: TokenizedDoc[] = new Array<TokenizedDoc>(n);
     const labels: string[] = new Array<string>(n);
@@ -755,28 +749,30 @@ export class BatchBalancer {
     const reuse = this.options.shortage === 'reuse';
     const usedByGroup: TokenizedDoc[][] = [];
     for (let g = 0; g < groups.length; g++) {
-      const c = groups[g] as ClassPool;
-      const fresh = Math.min(K, waiting(c));
+      const c = groups[g] as number;
+      const label = this.labels[c] as string;
+      const fresh = Math.min(K, this.clsSize[c] as number);
       const fromRecent = K - fresh;
+      const recent = this.recent[c] as TokenizedDoc[];
       // reused records first, newest used first, so a top-up is the class's most recent records
       for (let i = 0; i < fromRecent; i++) {
-        const d = c.recent[c.recent.length - 1 - i] as TokenizedDoc;
-        docs[pos] = d; labels[pos] = c.label; ids[pos] = d.id; classIndex[pos] = g; pos++;
+        const d = recent[recent.length - 1 - i] as TokenizedDoc;
+        docs[pos] = d; labels[pos] = label; ids[pos] = d.id; classIndex[pos] = g; pos++;
       }
       reused += fromRecent;
-      const used: TokenizedDoc[] = [];
+      const used: TokenizedDoc[] = reuse ? [] : EMPTY;
       for (let i = 0; i < fresh; i++) {
-        const wait = this.seq - c.q.headSeq();
+        const wait = this.seq - this.headSeq(c);
         if (wait > waitMax) waitMax = wait;
         if (wait > this.counts.waitRecordsMax) {
           this.counts.waitRecordsMax = wait;
-          this.slowestClass = c.label;
+          this.slowestClass = label;
         }
         const d = this.shift(c);
-        used.push(d);
-        docs[pos] = d; labels[pos] = c.label; ids[pos] = d.id; classIndex[pos] = g; pos++;
+        if (reuse) used.push(d);
+        docs[pos] = d; labels[pos] = label; ids[pos] = d.id; classIndex[pos] = g; pos++;
       }
-      c.served += K;
+      this.clsServed[c] = (this.clsServed[c] as number) + K;
       usedByGroup.push(used);
     }
     // remembered only once every top-up is taken: remembering may drop another class's reuse store
@@ -810,19 +806,20 @@ export class BatchBalancer {
   }
 
   /** Keeps a class's last used records for the reuse policy, within `reuseCapacity` over all classes. */
-  private remember(c: ClassPool, used: readonly TokenizedDoc[]): void {
+  private remember(c: number, used: readonly TokenizedDoc[]): void {
     const keep = Math.max(...this.options.schedule.map((ph) => ph.samplesPerClass)) - 1;
     if (keep <= 0 || this.options.reuseCapacity === 0) return;
-    const before = c.recent.length;
-    c.recent = [...c.recent, ...used].slice(-keep);
-    this.recentTotal += c.recent.length - before;
-    this.recentOrder.delete(c.idx);
-    this.recentOrder.set(c.idx, c);
-    for (const [idx, old] of this.recentOrder) {
+    const before = (this.recent[c] as TokenizedDoc[]).length;
+    const kept = [...(this.recent[c] as TokenizedDoc[]), ...used].slice(-keep);
+    this.recent[c] = kept;
+    this.recentTotal += kept.length - before;
+    this.recentOrder.delete(c);
+    this.recentOrder.set(c, c);
+    for (const old of this.recentOrder.keys()) {
       if (this.recentTotal <= this.options.reuseCapacity) break;
-      this.recentTotal -= old.recent.length;
-      old.recent = [];
-      this.recentOrder.delete(idx);
+      this.recentTotal -= (this.recent[old] as TokenizedDoc[]).length;
+      this.recent[old] = [];
+      this.recentOrder.delete(old);
     }
   }
 
@@ -833,6 +830,4 @@ export class BatchBalancer {
   }
 }
 
-function waiting(c: ClassPool): number {
-  return c.q.size;
-}
+const EMPTY: TokenizedDoc[] = [];

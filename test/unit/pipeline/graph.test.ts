@@ -100,7 +100,7 @@ describe('bad graph configs are ConfigErrors with clear messages', () => {
     const e = configError(() => checkGraphConfig(withStages({ stage: 'validate' }, { stage: 'dedupe' })));
     expect(e.path).toBe('stages[1].stage');
     expect(e.message).toContain('unknown stage "dedupe"');
-    expect(e.message).toContain('known stages: balance-batches, encode-features, read, read-features, read-tokenized, shuffle-window, tokenize, validate');
+    expect(e.message).toContain('known stages: balance-batches, encode-features, read, read-features, read-tokenized, shuffle-window, tokenize, tokenize-chunks, validate');
   });
 
   it('a bad option names its path and what arrived', () => {
@@ -123,7 +123,7 @@ describe('bad graph configs are ConfigErrors with clear messages', () => {
     expect(e.path).toBe('stages[0].stage');
     expect(e.message).toBe('stages[0].stage: "tokenize" cannot follow "read": tokenize takes doc items but read emits raw-record items; put "validate" between them');
     const late = configError(() => checkGraphConfig(withStages({ stage: 'validate' }, { stage: 'shuffle-window' }, { stage: 'balance-batches', options: { classesPerBatch: 2, samplesPerClass: 2 } })));
-    expect(late.message).toContain('"balance-batches" cannot follow "shuffle-window": balance-batches takes tokenized-doc items but shuffle-window emits doc items; put "tokenize" between them');
+    expect(late.message).toContain('"balance-batches" cannot follow "shuffle-window": balance-batches takes tokenized-doc or tokenized-chunk items but shuffle-window emits doc items; put "tokenize" or "tokenize-chunks" between them');
   });
 
   it('a missing source, a stage as the source, or a source among the stages', () => {

@@ -15,14 +15,15 @@ const thrown = expectConfigError;
 describe('stage registry', () => {
   it('holds the built-in stages by kebab name, with their kinds', () => {
     expect(knownStages()).toEqual(expect.arrayContaining(['read', 'validate', 'shuffle-window', 'tokenize', 'read-tokenized', 'balance-batches']));
-    expect(Object.keys(builtinStages).sort()).toEqual(['balance-batches', 'encode-features', 'read', 'read-features', 'read-tokenized', 'shuffle-window', 'tokenize', 'validate']);
+    expect(Object.keys(builtinStages).sort()).toEqual(['balance-batches', 'encode-features', 'read', 'read-features', 'read-tokenized', 'shuffle-window', 'tokenize', 'tokenize-chunks', 'validate']);
     expect(isSourceEntry(stageEntry('read'))).toBe(true);
     expect(stageEntry('read').output).toBe('raw-record');
     expect(stageEntry('validate')).toMatchObject({ input: 'raw-record', output: 'doc' });
     expect(stageEntry('shuffle-window')).toMatchObject({ input: 'any', output: 'same' });
     expect(stageEntry('tokenize')).toMatchObject({ input: 'doc', output: 'tokenized-doc' });
     expect(stageEntry('read-tokenized')).toMatchObject({ input: 'raw-record', output: 'tokenized-doc' });
-    expect(stageEntry('balance-batches')).toMatchObject({ input: 'tokenized-doc', output: 'batch' });
+    expect(stageEntry('tokenize-chunks')).toMatchObject({ input: 'doc', output: 'tokenized-chunk' });
+    expect(stageEntry('balance-batches')).toMatchObject({ input: ['tokenized-doc', 'tokenized-chunk'], output: 'batch' });
     expect(knownStages()).not.toContain('train-step');
   });
 
@@ -57,7 +58,7 @@ describe('stage registry', () => {
     expect(e.path).toBe('stages[1].stage');
     expect(e.message).toContain('unknown stage "tokenise"');
     expect(e.message).toContain('did you mean "tokenize"');
-    expect(e.message).toContain('balance-batches, encode-features, read, read-features, read-tokenized, shuffle-window, tokenize, validate');
+    expect(e.message).toContain('balance-batches, encode-features, read, read-features, read-tokenized, shuffle-window, tokenize, tokenize-chunks, validate');
   });
 
   it('registers a user stage that is built like a built-in, and refuses clashes and bad names', () => {

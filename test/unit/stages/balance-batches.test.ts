@@ -53,6 +53,14 @@ describe('balance-batches', () => {
     normalise: (b: Batch) => ({ step: b.step, ids: b.ids }),
   });
 
+  stageContract('balance-batches (chunks of docs)', {
+    make: (ctx) => balanceBatches(ctx, { classesPerBatch: 3, samplesPerClass: 2, poolCapacity: 24 }),
+    sample: Array.from({ length: Math.ceil(sixClasses.length / 5) }, (_v, i) => sixClasses.slice(i * 5, i * 5 + 5)),
+    // poolCapacity records, in chunks of 5, plus the chunk being read
+    readAheadBound: 24 / 4 + 1,
+    normalise: (b: Batch) => ({ step: b.step, ids: b.ids }),
+  });
+
   it('emits P distinct classes × K records, no record twice, and accounts for every record', async () => {
     const docs = docsWithLabels(classCounts([40, 35, 30, 25, 20, 15, 10, 5]));
     const { batches, stats, ctx } = await run(docs, { classesPerBatch: 4, samplesPerClass: 3, poolCapacity: 48 });
@@ -197,6 +205,55 @@ describe('balance-batches', () => {
       await new Promise((r) => setTimeout(r, 5));
       const inBatches = taken.reduce((n, b) => n + b.docs.length, 0);
       expect(pulled() - inBatches - ctx.quarantine.count()).toBeLessThanOrEqual(40);
+    }
+    out.destroy();
+  });
+
+  it('takes chunks of docs (tokenize-chunks), alone or mixed with single docs: the same batches, counters and quarantine', async () => {
+    // a dominant class, so that some records overflow
+    const docs = docsWithLabels(classCounts([150, ...Array.from({ length: 40 }, (_v, i) => 3 + ((i * 7) % 23))]));
+    const opts = { classesPerBatch: 6, samplesPerClass: 3, poolCapacity: 90, maxPerClass: 8 };
+    const plain = await run(docs, opts, 9);
+    expect(plain.ctx.quarantine.counts()['balance-batches.pool_overflow'] ?? 0).toBeGreaterThan(0);
+    const chunked = (sizes: number[]): (TokenizedDoc | TokenizedDoc[])[] => {
+      const out: (TokenizedDoc | TokenizedDoc[])[] = [];
+      for (let i = 0, k = 0; i < docs.length; k++) {
+        const n = sizes[k % sizes.length] as number;
+        // a size of 0 sends one doc on its own; empty chunks are allowed too
+        if (n === 0) out.push(docs[i++] as TokenizedDoc);
+        else {
+          out.push(docs.slice(i, i + n));
+          i += n;
+        }
+        if (k % 5 === 4) out.push([]);
+      }
+      return out;
+    };
+    for (const sizes of [[256], [1], [7, 0, 50, 0, 0, 3]]) {
+      const ctx = testContext({ seed: 9 });
+      const stage = balanceBatches(ctx, opts);
+      const batches = await collect(stage(_(chunked(sizes))));
+      expect(batches.map((b) => b.ids)).toEqual(plain.batches.map((b) => b.ids));
+      expect(ctx.counters.snapshot()).toEqual(plain.ctx.counters.snapshot());
+      expect(ctx.quarantine.entries).toEqual(plain.ctx.quarantine.entries);
+      expect(stage.balancer.stats()).toEqual(plain.stats);
+    }
+  });
+
+  it('with chunks, reads at most poolCapacity records plus one chunk ahead of its consumer', async () => {
+    const docs = docsWithLabels(classCounts(Array.from({ length: 50 }, () => 20)));
+    const chunks: TokenizedDoc[][] = [];
+    for (let i = 0; i < docs.length; i += 16) chunks.push(docs.slice(i, i + 16));
+    const { stream, pulled } = countingSource(chunks);
+    const ctx = testContext();
+    const out = balanceBatches(ctx, { classesPerBatch: 5, samplesPerClass: 2, poolCapacity: 40 })(stream);
+    const taken: Batch[] = [];
+    for (let i = 0; i < 5; i++) {
+      taken.push(await new Promise<Batch>((resolve, reject) => out.pull((e, b) => (e ? reject(e) : resolve(b as Batch)))));
+      await new Promise((r) => setTimeout(r, 5));
+      const inBatches = taken.reduce((n, b) => n + b.docs.length, 0);
+      // batches formed from the last chunk wait, already built, in the stage's output buffer
+      expect(pulled() * 16 - inBatches - ctx.quarantine.count()).toBeLessThanOrEqual(40 + 16);
     }
     out.destroy();
   });
