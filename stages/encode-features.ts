@@ -2,6 +2,7 @@ import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
 import { ConfigError, FatalError } from '../pipeline/errors.js';
 import { parallelMap } from '../pipeline/parallel-map.js';
+import { chunkStream } from '../pipeline/chunk-stream.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
 import { WorkerPool } from '../pipeline/worker-pool.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
@@ -150,7 +151,7 @@ export function encodeFeatures(ctx: RunContext, encoder: FeatureEncoder | Featur
       const features = await enc.encode(docs.map((d) => d.ids));
       return { docs, features, dim: enc.dim };
     };
-    return batches(src, batchSize)
+    return chunkStream(src, batchSize)
       .through(parallelMap(prefetch, run, 'encode-features'))
       .consume<TokenizedDoc>((err, x, push, next) => {
         if (err) {
@@ -167,28 +168,5 @@ export function encodeFeatures(ctx: RunContext, encoder: FeatureEncoder | Featur
           next();
         }
       });
-  });
-}
-
-/** Groups documents into batches of `size`; an upstream error flushes the batch before it, so order holds. */
-function batches(src: Stream<TokenizedDoc>, size: number): Stream<TokenizedDoc[]> {
-  let buf: TokenizedDoc[] = [];
-  const flush = (push: (err: Error | null, x?: TokenizedDoc[]) => void) => {
-    if (buf.length) push(null, buf);
-    buf = [];
-  };
-  return src.consume<TokenizedDoc[]>((err, x, push, next) => {
-    if (err) {
-      flush(push);
-      push(err);
-      next();
-    } else if (_.isNil(x)) {
-      flush(push);
-      push(null, _.nil);
-    } else {
-      buf.push(x as TokenizedDoc);
-      if (buf.length >= size) flush(push);
-      next();
-    }
   });
 }

@@ -2,6 +2,7 @@ import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
 import { ConfigError, RecordError } from '../pipeline/errors.js';
 import { parallelMap } from '../pipeline/parallel-map.js';
+import { chunkStream } from '../pipeline/chunk-stream.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
 import { WorkerPool } from '../pipeline/worker-pool.js';
 import type { Doc } from '../schemas/doc.js';
@@ -73,7 +74,7 @@ export function tokenizeChunks(ctx: RunContext, opts: TokenizeOptions = {}): Sta
       pool = undefined;
       return p ? p.close() : Promise.resolve();
     };
-    return chunk(src, chunkDocs, chunkChars)
+    return chunkStream(src, chunkDocs, (d) => d.text.length, chunkChars)
       .through(parallelMap(inFlight, encode, 'tokenize'))
       .consume<TokenizedDoc[]>((err, x, push, next) => {
         if (err) {
@@ -94,32 +95,5 @@ export function tokenizeChunks(ctx: RunContext, opts: TokenizeOptions = {}): Sta
           next();
         }
       });
-  });
-}
-
-/** Groups documents into chunks of at most `maxDocs` documents or about `maxChars` characters; an upstream error flushes the chunk before it, so order holds. */
-function chunk(src: Stream<Doc>, maxDocs: number, maxChars: number): Stream<Doc[]> {
-  let buf: Doc[] = [];
-  let chars = 0;
-  const flush = (push: (err: Error | null, x?: Doc[]) => void) => {
-    if (buf.length) push(null, buf);
-    buf = [];
-    chars = 0;
-  };
-  return src.consume<Doc[]>((err, x, push, next) => {
-    if (err) {
-      flush(push);
-      push(err);
-      next();
-    } else if (_.isNil(x)) {
-      flush(push);
-      push(null, _.nil);
-    } else {
-      const doc = x as Doc;
-      buf.push(doc);
-      chars += doc.text.length;
-      if (buf.length >= maxDocs || chars >= maxChars) flush(push);
-      next();
-    }
   });
 }

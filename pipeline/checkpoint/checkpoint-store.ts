@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FatalError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -142,11 +142,4 @@ async function writeSynced(path: string, buf: Buffer): Promise<void> {
   } finally {
     await fh.close();
   }
-}
-
-/** Writes `content` to `path` through a temporary file and a rename. */
-export async function writeFileAtomic(path: string, content: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
 }
