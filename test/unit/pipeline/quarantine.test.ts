@@ -65,20 +65,15 @@ describe('Quarantine', () => {
     expect(b.count()).toBe(6);
   });
 
-  it('whenWritten(): nothing to wait for with room, a promise that settles once the file caught up when over 4 MiB are queued', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'tf-q-')), 'quarantine.jsonl');
-    const q = new Quarantine(path);
-    expect(q.whenWritten()).toBeUndefined();
-    const big = { ...entry(0), record: 'x'.repeat(10_000) };
-    // added in one turn of the event loop: the file cannot take them as fast
-    for (let i = 0; i < 600; i++) q.add(big);
-    const wait = q.whenWritten();
-    expect(wait).toBeInstanceOf(Promise);
-    await wait;
-    expect(q.whenWritten()).toBeUndefined();
-    await q.close();
-    expect(lines(path)).toHaveLength(600);
-    expect(new Quarantine().whenWritten()).toBeUndefined();
+  it('a file that cannot be written: flush() and close() reject naming the file; entries are still counted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-q-'));
+    // the path is a directory: opening it for writing fails
+    const q = new Quarantine(dir);
+    q.add(entry(0));
+    await expect(q.flush()).rejects.toThrow(new RegExp(`quarantine file ${dir}: .*EISDIR`));
+    q.add(entry(1));
+    expect(q.count()).toBe(2);
+    await expect(q.close()).rejects.toThrow(/quarantine file .*check that its directory is writable/);
   });
 
   it('keeps entries in memory (bounded) without a file', () => {
