@@ -2,9 +2,11 @@
 //
 // Run: npx tsx bench/batches/compare.ts [--records 1000000] [--classes 10000] [--classes-per-batch 500] [--per-class 4]
 //        [--pool 32000] [--rounds 3] [--chunk 256] [--max-length 128] [--seed 1] [--data ../shared/data] [--pipeline 0]
+//        [--unseen-words 0.1]
 //
-// Texts are generated like bench/tokenize/make-corpus.ts (real training texts from --data, 10 % of their words
-// replaced by random strings, so that the tokenizer's word cache keeps missing), with Zipf(1) labels over --classes
+// Texts are generated like bench/tokenize/make-corpus.ts (real training texts from --data, a share --unseen-words of
+// their words replaced by random strings, so that the tokenizer's word cache keeps missing as on a large corpus; 0
+// gives the real texts as they are, every word soon in the cache: the tokenizer's best case), with Zipf(1) labels over --classes
 // classes. Each round, in turn and on the same records:
 //   tokenizer    the built-in tokenizer alone, `encode(text, maxLength)` in a loop on this thread (the stage's input rate)
 //   core         BatchBalancer.push in a loop over the tokenized records (quarantine callback does nothing)
@@ -58,6 +60,7 @@ const dataDir = resolve(arg('data', resolve(root, '../shared/data')));
 const child = arg('child', '');
 const pipelineRecords = Number(arg('pipeline', '0'));
 const streamTokens = Number(arg('tokens', '24'));
+const unseenWords = Number(arg('unseen-words', '0.1'));
 const balanceOpts = { classesPerBatch: P, samplesPerClass: K, poolCapacity: pool };
 
 // --- generated texts: the same sequence in this process and in the children ---------------------------------------
@@ -77,8 +80,9 @@ function textGenerator(): (i: number) => Doc {
   const labels = Array.from({ length: classes }, (_x, r) => `z${r}`);
   return (i) => {
     const base = sourceTexts[Math.floor(rng.next() * sourceTexts.length)] as string;
-    const text = base.replace(/\S+/g, (word) => {
-      if (rng.next() >= 0.1) return word;
+    // with no unseen words the texts are the real ones, and the generator costs the pipeline's main thread little
+    const text = unseenWords <= 0 ? base : base.replace(/\S+/g, (word) => {
+      if (rng.next() >= unseenWords) return word;
       let s = '';
       const n = 3 + Math.floor(rng.next() * 10);
       for (let k = 0; k < n; k++) s += letters[Math.floor(rng.next() * letters.length)];
@@ -257,6 +261,7 @@ process.stdout.write(`${JSON.stringify({
   records,
   classes,
   shape: `${P}x${K}`,
+  unseenWords,
   poolCapacity: pool,
   chunk,
   rounds,
