@@ -31,6 +31,8 @@ export const BatchesOptionsSchema = DataOptionsSchema.extend({
   reuseCapacity: z.number().int().min(0).optional(),
   /** What happens to records left at the end: quarantined (default) or reported as carried. */
   atEpochEnd: z.enum(['carry', 'quarantine']).default('quarantine'),
+  /** `per-record` (default): one quarantine entry per `pool_overflow` record; `per-class`: one per class per 1,000 such records and per epoch. */
+  overflowEntries: z.enum(['per-record', 'per-class']).default('per-record'),
   /** JSONL file for the batch lines; without it they go to `write` (stdout) before the summary. */
   out: z.string().min(1).optional(),
   /** Quarantine JSONL path; without it quarantined records are only counted. */
@@ -95,6 +97,7 @@ export async function runBatches(
     minClassesPerBatch: opts.minClassesPerBatch,
     reuseCapacity: opts.reuseCapacity,
     atEpochEnd: opts.atEpochEnd,
+    overflowEntries: opts.overflowEntries,
   });
   // records reach the balancer in the tokenizer's chunks: one stream step per chunk, not per record
   const data = await buildChunkedDataGraph(ctx, opts);

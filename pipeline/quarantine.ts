@@ -54,15 +54,16 @@ export class Quarantine {
   /**
    * Records one entry. `json`, when given, must be exactly `safeStringify(entry)`: a stage that quarantines many
    * records of one shape can build it cheaper than the generic stringifier (the file gets the same line).
+   * `records` is how many records the entry stands for (a summary entry counts them all).
    */
-  add(entry: QuarantineEntry, json?: string): void {
+  add(entry: QuarantineEntry, json?: string, records = 1): void {
     let byStage = this.keys.get(entry.stage);
     if (!byStage) this.keys.set(entry.stage, (byStage = new Map()));
     let key = byStage.get(entry.reason);
     // built once per stage and reason: a fresh `${stage}.${reason}` per entry costs a concatenation and a hash
     if (key === undefined) byStage.set(entry.reason, (key = `${entry.stage}.${entry.reason}`));
-    this.byReason.set(key, (this.byReason.get(key) ?? 0) + 1);
-    this.total++;
+    this.byReason.set(key, (this.byReason.get(key) ?? 0) + records);
+    this.total += records;
     if (this.path && !this.closed) {
       this.pending += `${json ?? safeStringify(entry)}\n`;
       if (this.pending.length >= WRITE_CHUNK_CHARS) this.writePending();

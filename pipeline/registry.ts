@@ -313,6 +313,8 @@ export const BalanceBatchesOptionsSchema = z.strictObject({
   reuseCapacity: int(0, 'it bounds the records kept for the reuse policy').optional(),
   /** `quarantine` (default) the records left at the end of the input, or `carry` them to the next epoch. */
   atEpochEnd: z.enum(['carry', 'quarantine']).default('quarantine'),
+  /** `per-record` (default): one quarantine entry per `pool_overflow` record; `per-class`: one per class per 1,000 such records and per epoch. */
+  overflowEntries: z.enum(['per-record', 'per-class']).default('per-record'),
 }).superRefine((o, rc) => {
   try {
     resolveBalancerOptions(balancerOptions(o));

@@ -242,7 +242,7 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
   };
   const feed = await TrainingFeed.open(ctx, {
     data: dataCfg,
-    balance: { schedule, ...(cfg.poolCapacity ? { poolCapacity: cfg.poolCapacity } : {}) },
+    balance: { schedule, overflowEntries: cfg.overflowEntries, ...(cfg.poolCapacity ? { poolCapacity: cfg.poolCapacity } : {}) },
   }, saved?.feed);
   ctx.defer(() => feed.close());
 

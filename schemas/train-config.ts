@@ -65,6 +65,8 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   evalUnseenLabels: z.boolean().default(false),
   /** Class pools: total records held (default 16 × the largest batch). */
   poolCapacity: z.number().int().positive().optional(),
+  /** `per-record` (default): one quarantine entry per `pool_overflow` record; `per-class`: one per class per 1,000 such records and per epoch. */
+  overflowEntries: z.enum(['per-record', 'per-class']).default('per-record'),
   progress: z.boolean().default(true),
   /** Write a checkpoint every N steps (0: only when the run stops). Default 500 steps. */
   checkpointEvery: z.number().int().min(0).default(500),

@@ -1,14 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { parseBatchSchedule } from '../../schemas/batch-schedule.js';
 import { runBatches, type BatchesOptionsInput } from '../batches.js';
 import { ConfigError } from '../errors.js';
 import { rejectRateExitCode } from '../exit-codes.js';
-import { addDataOptions, dataOptionsFrom, intArg, numberArg } from './data-options.js';
-
-const choiceArg = (name: string, allowed: readonly string[]) => (v: string): string => {
-  if (!allowed.includes(v)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')} (got "${v}")`);
-  return v;
-};
+import { addDataOptions, choiceArg, dataOptionsFrom, intArg, numberArg } from './data-options.js';
 
 /**
  * Adds `tripletflow batches`: the data options of `prepare`, then class-balanced P×K batches; one JSON line per
@@ -26,6 +21,7 @@ export function registerBatchesCommand(program: Command, setExitCode: (code: num
     .option('--shortage <policy>', 'fewer-classes | skip | reuse, when fewer than P classes are ready', choiceArg('--shortage', ['fewer-classes', 'skip', 'reuse']), 'fewer-classes')
     .option('--min-classes <n>', 'fewest classes in a short batch', intArg('--min-classes'))
     .option('--at-end <policy>', 'quarantine | carry: records left when the input ends', choiceArg('--at-end', ['quarantine', 'carry']), 'quarantine')
+    .option('--overflow-entries <how>', 'per-record | per-class: quarantine entries for records the class pools could not keep (pool_overflow)', choiceArg('--overflow-entries', ['per-record', 'per-class']), 'per-record')
     .option('--out <file>', 'write the batch lines to this JSONL file instead of stdout')
     .option('--quarantine <file>', 'quarantine JSONL (default: counted only)')
     .option('--max-reject-rate <r>', 'exit 2 when quarantined / read exceeds this fraction', numberArg('--max-reject-rate'), 1)
@@ -48,6 +44,7 @@ export function registerBatchesCommand(program: Command, setExitCode: (code: num
         shortage: o.shortage as 'fewer-classes' | 'skip' | 'reuse',
         minClassesPerBatch: o.minClasses as number | undefined,
         atEpochEnd: o.atEnd as 'quarantine' | 'carry',
+        overflowEntries: o.overflowEntries as 'per-record' | 'per-class',
         out: o.out as string | undefined,
         quarantine: o.quarantine as string | undefined,
         progress: o.progress as boolean,

@@ -3,6 +3,14 @@ import type { DataOptionsInput } from '../../schemas/data-options.js';
 import { defaultTrainCorpus } from '../paths.js';
 
 /** Parses an integer flag value, with a message naming the flag. */
+/** A commander argument parser that accepts only one of `allowed`. */
+export function choiceArg(name: string, allowed: readonly string[]) {
+  return (v: string): string => {
+    if (!allowed.includes(v)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+    return v;
+  };
+}
+
 export function intArg(name: string) {
   return (v: string): number => {
     const n = Number(v);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { FatalError } from '../errors.js';
 import { runTrain } from '../train.js';
-import { addDataOptions, dataOptionsFrom, intArg, numberArg } from './data-options.js';
+import { addDataOptions, choiceArg, dataOptionsFrom, intArg, numberArg } from './data-options.js';
 import type { TrainConfigInput } from '../../schemas/train-config.js';
 
 const listArg = (v: string) => v.split(',').map((x) => Number(x.trim()));
@@ -63,6 +63,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     .option('--collapse-window <n>', 'steps the collapse condition must hold', intArg('--collapse-window'))
     .option('--stop-on-collapse', 'stop with exit code 3 when the collapse detector fires')
     .option('--max-reject-rate <r>', 'exit 2 when quarantined / read exceeds this fraction', numberArg('--max-reject-rate'))
+    .option('--overflow-entries <how>', 'per-record | per-class: quarantine entries for records the class pools could not keep (pool_overflow)', choiceArg('--overflow-entries', ['per-record', 'per-class']))
     .option('--no-progress', 'no progress bar')
     .option('--resume <dir>', 'continue the run in DIR from its newest valid checkpoint (a new run there when it has none)')
     .option('--checkpoint-every <n>', 'write a checkpoint every N steps (0: only when the run stops); default 500', intArg('--checkpoint-every'))
@@ -80,7 +81,7 @@ export function registerTrainCommand(program: Command, setExitCode: (code: numbe
     for (const [k, v] of Object.entries(data)) if (given(k === 'inputs' ? 'input' : k) || !(k in file)) fromFlags[k] = v;
     if (!given('maxLength') && !('maxLength' in file)) delete fromFlags.maxLength;
     if (o.train) fromFlags.inputs = [...((given('input') ? data.inputs : []) as string[]), ...(o.train as string[])];
-    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'tokenLr', 'weightDecay', 'clipNorm', 'encoder', 'encoderModel', 'encoderDevice', 'pooling', 'encoderBatchSize', 'encoderPrefetch', 'encoderThreads', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'record']) {
+    for (const k of ['eval', 'evalEvery', 'evalLimit', 'evalUnseenLabels', 'steps', 'out', 'classes', 'perClass', 'miner', 'curriculum', 'margin', 'lr', 'tokenLr', 'weightDecay', 'clipNorm', 'encoder', 'encoderModel', 'encoderDevice', 'pooling', 'encoderBatchSize', 'encoderPrefetch', 'encoderThreads', 'embeddingDim', 'head', 'outputActivation', 'layers', 'heads', 'backend', 'logEvery', 'collapseWindow', 'stopOnCollapse', 'maxRejectRate', 'overflowEntries', 'checkpointEvery', 'keepCheckpoints', 'maxDuration', 'until', 'record']) {
       if (o[k] !== undefined) fromFlags[k] = o[k];
     }
     if (given('normalize')) fromFlags.normalize = o.normalize;

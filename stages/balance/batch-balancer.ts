@@ -10,6 +10,11 @@ export type ClassChoice = 'uniform' | 'weighted';
 export type ShortagePolicy = 'fewer-classes' | 'skip' | 'reuse';
 /** What happens to the records still waiting when an epoch's input ends. */
 export type EpochEndPolicy = 'carry' | 'quarantine';
+/** How `pool_overflow` records reach the quarantine: one entry each, or one entry per class for many records. */
+export type OverflowEntries = 'per-record' | 'per-class';
+
+/** Under `overflowEntries: 'per-class'`, a class's overflow is written once this many of its records have left. */
+export const OVERFLOW_SUMMARY_EVERY = 1000;
 
 /** Options of the class-balanced batcher (`balance-batches`). */
 export interface BatchBalancerOptions {
@@ -50,6 +55,14 @@ export interface BatchBalancerOptions {
    * next epoch (call `finish()` after the last epoch).
    */
   readonly atEpochEnd?: EpochEndPolicy;
+  /**
+   * How records that leave as `pool_overflow` are quarantined: `per-record` (default) writes one entry each;
+   * `per-class` writes one entry per class for every `OVERFLOW_SUMMARY_EVERY` records and at the end of each
+   * epoch, with the count and the first and last record ids. On a Zipf corpus ~40 % of the records overflow, so
+   * per record the quarantine file grows to ~100 MB per million records; per class it stays small, and the counts
+   * are the same. Records quarantined for other reasons are always written one by one.
+   */
+  readonly overflowEntries?: OverflowEntries;
 }
 
 /** The options with every default filled in and checked. */
@@ -63,12 +76,18 @@ export interface ResolvedBalancerOptions {
   readonly minClassesPerBatch: number;
   readonly reuseCapacity: number;
   readonly atEpochEnd: EpochEndPolicy;
+  readonly overflowEntries: OverflowEntries;
 }
 
 /** Where the balancer sends records it cannot batch, and its warnings. */
 export interface BalancerEvents {
   /** A record leaves the pools without a batch; the caller quarantines it (nothing vanishes). */
   reject(doc: TokenizedDoc, reason: RejectReason, message: string): void;
+  /**
+   * `count` records of class `label` left as `pool_overflow`, from `firstId` to `lastId` in the order they left
+   * (`overflowEntries: 'per-class'` only); the caller quarantines them as one entry that counts `count` records.
+   */
+  overflowSummary?(label: string, count: number, firstId: string, lastId: string, message: string): void;
   /** Something the user should hear about once (a starving configuration). */
   warn?(message: string): void;
 }
@@ -131,6 +150,8 @@ export interface BalancerState {
     readonly seqs: readonly number[];
     readonly recent: readonly string[];
     readonly served: number;
+    /** `per-class` overflow not written yet. */
+    readonly overflow?: OverflowPending;
   }[];
   /** Ready classes as indices into `classes`, in the order class choice sees them. */
   readonly ready: readonly number[];
@@ -138,6 +159,13 @@ export interface BalancerState {
   readonly recentOrder: readonly number[];
   readonly carriedIds: readonly string[];
   readonly counts: Readonly<Record<string, number>>;
+}
+
+/** Records of one class that left as `pool_overflow` and are not in a quarantine entry yet (`per-class`). */
+interface OverflowPending {
+  count: number;
+  firstId: string;
+  lastId: string;
 }
 
 const NAME = 'balance-batches';
@@ -198,6 +226,7 @@ export function resolveBalancerOptions(opts: BatchBalancerOptions): ResolvedBala
     minClassesPerBatch: opts.minClassesPerBatch ?? 2,
     reuseCapacity: opts.reuseCapacity ?? Math.ceil(poolCapacity / 4),
     atEpochEnd: oneOf('atEpochEnd', opts.atEpochEnd, ['carry', 'quarantine'], 'quarantine'),
+    overflowEntries: oneOf('overflowEntries', opts.overflowEntries, ['per-record', 'per-class'], 'per-record'),
   };
 }
 
@@ -205,7 +234,8 @@ export function resolveBalancerOptions(opts: BatchBalancerOptions): ResolvedBala
  * Stream-free core of `balance-batches`: per-class FIFO pools bounded in total (`poolCapacity`) and per class
  * (`maxPerClass`), from which it takes P classes × K records. Push records one at a time; a push returns the batch
  * it completed, if any. Every record pushed ends in exactly one place: a batch, the caller's reject callback
- * (quarantine), the pools (carried), or — for a next-epoch copy of a carried record — the `carriedDuplicates` count.
+ * (quarantine) or, under `overflowEntries: 'per-class'`, a counted overflow summary, the pools (carried), or — for
+ * a next-epoch copy of a carried record — the `carriedDuplicates` count.
  *
  * When a batch is taken: as soon as the pool is full (the most choice of classes), when a class at its
  * `maxPerClass` gets another record (that class goes in), when `maxWaitRecords` records were read since the last
@@ -245,6 +275,8 @@ export class BatchBalancer {
   private readonly recent: TokenizedDoc[][] = [];
   /** The quarantine message for each class's overflow, built once. */
   private readonly overflowMessages: (string | undefined)[] = [];
+  /** `per-class` overflow not written yet, by class. */
+  private readonly overflowPending = new Map<number, OverflowPending>();
   /** Ready classes (>= K waiting), in the order class choice sees them. */
   private ready: number[] = [];
 
@@ -281,6 +313,9 @@ export class BatchBalancer {
   constructor(opts: BatchBalancerOptions, private readonly rng: Rng, private readonly events: BalancerEvents) {
     this.options = resolveBalancerOptions(opts);
     this.phase = phaseAt(this.options.schedule, 0);
+    if (this.options.overflowEntries === 'per-class' && !events.overflowSummary) {
+      throw new ConfigError(`${NAME}.overflowEntries`, "'per-class' needs a caller that writes overflow summaries (events.overflowSummary)");
+    }
   }
 
   /** The phase the next batch will use. */
@@ -331,12 +366,12 @@ export class BatchBalancer {
       if (!batch) {
         if (!this.warned.has('class')) this.warnClass(c);
         const message = this.overflowMessages[c] ?? this.classOverflowMessage(c);
-        this.reject(this.shift(c), 'pool_overflow', message);
+        this.overflow(c, message);
       }
     } else if (this.total >= poolCapacity) {
       // the message tells the ready count before the eviction
       const message = this.poolFullOverflowMessage();
-      this.reject(this.shift(this.slotCls[this.oldest] as number), 'pool_overflow', message);
+      this.overflow(this.slotCls[this.oldest] as number, message);
     }
     this.add(c, doc);
     if (!batch && this.total >= poolCapacity) {
@@ -349,7 +384,7 @@ export class BatchBalancer {
         batch = this.takeShort(-1, false, !stalestReady);
       }
       if (!batch) {
-        this.warnOnce('full', () => `${NAME}: pool full (${this.total} records, ${this.classesWaiting} classes waiting) with ${this.ready.length} classes ready of ${this.phase.classesPerBatch} needed (shortage policy '${this.options.shortage}'); the longest-waiting records are quarantined as pool_overflow. Raise poolCapacity, or lower classesPerBatch/samplesPerClass.`);
+        this.warnOnce('full', () => `${NAME}: pool full (${this.total} records, ${this.classesWaiting} classes waiting) with ${this.ready.length} classes ready of ${this.phase.classesPerBatch} needed (shortage policy '${this.options.shortage}'); the longest-waiting records are quarantined as pool_overflow. Raise poolCapacity, or lower classesPerBatch/samplesPerClass.${this.overflowHint()}`);
       }
     } else if (!batch && this.readSinceBatch >= this.options.maxWaitRecords) {
       batch = this.takeFull() ?? this.takeShort();
@@ -365,6 +400,7 @@ export class BatchBalancer {
   endEpoch(): Batch[] {
     const out: Batch[] = [];
     for (let b = this.takeFull(); b; b = this.takeFull()) out.push(b);
+    this.writeOverflow();
     if (this.options.atEpochEnd === 'quarantine') {
       for (let b = this.takeShort(-1, true); b; b = this.takeShort(-1, true)) out.push(b);
       this.quarantineWaiting();
@@ -386,6 +422,7 @@ export class BatchBalancer {
 
   /** After the last epoch under `carry`: quarantines every record still waiting as `incomplete_batch`; returns how many. */
   finish(): number {
+    this.writeOverflow();
     const n = this.quarantineWaiting();
     this.counts.carried = 0;
     this.carriedIds = new Set();
@@ -454,7 +491,11 @@ export class BatchBalancer {
           ids.push((this.slotDoc[s] as TokenizedDoc).id);
           seqs.push(this.slotSeq[s] as number);
         }
-        return { label, ids, seqs, recent: (this.recent[c] as TokenizedDoc[]).map((d) => d.id), served: this.clsServed[c] as number };
+        const overflow = this.overflowPending.get(c);
+        return {
+          label, ids, seqs, recent: (this.recent[c] as TokenizedDoc[]).map((d) => d.id), served: this.clsServed[c] as number,
+          ...(overflow ? { overflow: { ...overflow } } : {}),
+        };
       }),
       ready: [...this.ready],
       recentOrder: [...this.recentOrder.keys()],
@@ -482,6 +523,7 @@ export class BatchBalancer {
       b.clsServed[c] = s.served;
       b.recent[c] = s.recent.map(lookup);
       b.recentTotal += s.recent.length;
+      if (s.overflow) b.overflowPending.set(c, { ...s.overflow });
       s.ids.forEach((id, i) => arrivals.push([s.seqs[i] as number, c, lookup(id)]));
     }
     // added in arrival order, which is also each class's own order: both lists come back as they were
@@ -603,6 +645,38 @@ export class BatchBalancer {
     this.events.reject(doc, reason, message);
   }
 
+  /** Class `c`'s oldest record leaves as `pool_overflow`: quarantined now, or (`per-class`) added to its pending summary. */
+  private overflow(c: number, message: string): void {
+    const doc = this.shift(c);
+    if (this.options.overflowEntries === 'per-record') {
+      this.reject(doc, 'pool_overflow', message);
+      return;
+    }
+    this.counts.quarantinedTotal++;
+    this.quarantined.set('pool_overflow', (this.quarantined.get('pool_overflow') ?? 0) + 1);
+    const p = this.overflowPending.get(c);
+    if (!p) {
+      this.overflowPending.set(c, { count: 1, firstId: doc.id, lastId: doc.id });
+      return;
+    }
+    p.count++;
+    p.lastId = doc.id;
+    if (p.count >= OVERFLOW_SUMMARY_EVERY) this.writeOverflow(c);
+  }
+
+  /** Hands the pending `per-class` overflow of class `c` (of every class, in class order, when -1) to the caller. */
+  private writeOverflow(only = -1): void {
+    if (this.overflowPending.size === 0) return;
+    const classes = only >= 0 ? [only] : [...this.overflowPending.keys()].sort((a, b) => a - b);
+    for (const c of classes) {
+      const p = this.overflowPending.get(c);
+      if (!p) continue;
+      this.overflowPending.delete(c);
+      const label = this.labels[c] as string;
+      this.events.overflowSummary?.(label, p.count, p.firstId, p.lastId, `${NAME}: ${p.count} records of class "${label}" left the pools without a batch (the class held maxPerClass = ${this.options.maxPerClass} records, or the pool was full), from ${p.firstId} to ${p.lastId}; overflowEntries 'per-record' lists each one`);
+    }
+  }
+
   private classOverflowMessage(c: number): string {
     // the record id is in the quarantine entry; one message per class keeps overflow cheap
     const m = `${NAME}: class "${this.labels[c] as string}" held maxPerClass = ${this.options.maxPerClass} records and no batch could take one; evicted its oldest`;
@@ -621,7 +695,13 @@ export class BatchBalancer {
   }
 
   private warnClass(c: number): void {
-    this.warnOnce('class', () => `${NAME}: class "${this.labels[c] as string}" already has ${this.options.maxPerClass} records waiting (maxPerClass) and no batch could take it; its oldest records are quarantined as pool_overflow. The class arrives faster than batches use it (K = ${this.phase.samplesPerClass} per batch): raise samplesPerClass or maxPerClass, or downsample it upstream.`);
+    this.warnOnce('class', () => `${NAME}: class "${this.labels[c] as string}" already has ${this.options.maxPerClass} records waiting (maxPerClass) and no batch could take it; its oldest records are quarantined as pool_overflow. The class arrives faster than batches use it (K = ${this.phase.samplesPerClass} per batch): raise samplesPerClass or maxPerClass, or downsample it upstream.${this.overflowHint()}`);
+  }
+
+  private overflowHint(): string {
+    return this.options.overflowEntries === 'per-record'
+      ? " Each such record is one quarantine entry; overflowEntries 'per-class' (--overflow-entries per-class) writes one per class instead."
+      : '';
   }
 
   private quarantineWaiting(): number {

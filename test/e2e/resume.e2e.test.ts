@@ -52,6 +52,23 @@ describe('stop and resume', () => {
     expect(readFileSync(join(b, 'quarantine.jsonl'), 'utf8')).toBe(readFileSync(join(a, 'quarantine.jsonl'), 'utf8'));
   }, 120_000);
 
+  it("overflowEntries 'per-class': the overflow not written yet at a stop is in the checkpoint; the resumed quarantine file is identical", async () => {
+    const config: TrainConfigInput = { ...resumeConfig, steps: 40, poolCapacity: 32, overflowEntries: 'per-class' };
+    const a = tmp();
+    await runTrain({ ...config, out: a }, silentLogger());
+    const b = tmp();
+    await runTrain({ ...config, out: b }, { logger: silentLogger(), shouldStop: (s) => s === 17 });
+    const done = await runTrain({}, { logger: silentLogger(), resume: b });
+    expect(done.status).toBe('done');
+    const entries = readFileSync(join(a, 'quarantine.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reason: string; recordId: string | null; record: { count?: number } });
+    const summaries = entries.filter((e) => e.reason === 'pool_overflow');
+    expect(summaries.length).toBeGreaterThan(0);
+    expect(summaries.every((e) => e.recordId === null && (e.record.count ?? 0) >= 1)).toBe(true);
+    expect(readFileSync(join(b, 'quarantine.jsonl'), 'utf8')).toBe(readFileSync(join(a, 'quarantine.jsonl'), 'utf8'));
+    expect(metricsOf(b)).toEqual(metricsOf(a));
+    expect(recordsOf(b)).toEqual(recordsOf(a));
+  }, 120_000);
+
   it('a damaged latest checkpoint: the resume falls back to the previous one and still ends identical', async () => {
     const a = tmp();
     await runTrain({ ...resumeConfig, steps: 40, out: a }, silentLogger());

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import _ from 'highland';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../pipeline/errors.js';
@@ -271,6 +274,59 @@ describe('balance-batches', () => {
     expect(st.recordsBatched + st.quarantinedTotal).toBe(20_000);
   });
 
+  it("overflowEntries 'per-class': the same batches and counts, one entry per class per 1,000 records and at the end", async () => {
+    const docs = await collect(generatedDocs({ records: 20_000, classes: 200, headShare: 0.9 }));
+    const opts: BatchBalancerOptions = { classesPerBatch: 10, samplesPerClass: 4, poolCapacity: 400 };
+    const perRecord = await run(docs, opts);
+    const perClass = await run(docs, { ...opts, overflowEntries: 'per-class' });
+    expect(perClass.batches.map((b) => b.ids)).toEqual(perRecord.batches.map((b) => b.ids));
+    expect(perClass.ctx.quarantine.counts()).toEqual(perRecord.ctx.quarantine.counts());
+    expect(perClass.ctx.quarantine.count()).toBe(perRecord.ctx.quarantine.count());
+    const overflow = perClass.ctx.quarantine.entries.filter((e) => e.reason === 'pool_overflow');
+    const records = overflow.map((e) => e.record as { label: string; count: number; firstId: string; lastId: string });
+    expect(overflow.every((e) => e.recordId === null)).toBe(true);
+    expect(records.reduce((n, r) => n + r.count, 0)).toBe(perClass.stats.quarantined.pool_overflow);
+    expect(overflow.length).toBeLessThan(60);
+    // the dominant class: full entries of 1,000 as it goes, then what was left at the end
+    const head = records.filter((r) => r.label === 'head');
+    expect(head.slice(0, -1).every((r) => r.count === 1000)).toBe(true);
+    expect(head.length).toBe(Math.ceil(head.reduce((n, r) => n + r.count, 0) / 1000));
+    // first and last ids are those of the records listed one by one under per-record
+    const listed = perRecord.ctx.quarantine.entries.filter((e) => e.reason === 'pool_overflow' && (e.record as { label: string }).label === 'head');
+    expect(head[0]?.firstId).toBe(listed[0]?.recordId);
+    expect(head[0]?.lastId).toBe(listed[999]?.recordId);
+    expect(overflow[0]?.message).toMatch(/1000 records of class "head" left the pools without a batch .* from g\d+ to g\d+/);
+    // every other reason is still one entry per record
+    expect(perClass.ctx.quarantine.entries.filter((e) => e.reason === 'incomplete_batch').length).toBe(perClass.stats.quarantined.incomplete_batch);
+  });
+
+  it("overflowEntries 'per-class': a snapshot keeps the overflow not written yet, and a restore writes the same entries", () => {
+    const docs = docsWithLabels(classCounts([2500, 60, 60, 60, 12, 6]));
+    const opts: BatchBalancerOptions = { classesPerBatch: 3, samplesPerClass: 2, poolCapacity: 24, overflowEntries: 'per-class' };
+    const summaries = () => {
+      const out: string[] = [];
+      return { out, events: { reject: () => {}, overflowSummary: (...a: unknown[]) => { out.push(a.slice(0, 4).join(' ')); } } };
+    };
+    const whole = summaries();
+    const ref = new BatchBalancer(opts, Rng.derive(3, 'b'), whole.events);
+    for (const d of docs) ref.push(d);
+    ref.endEpoch();
+    expect(whole.out.length).toBeGreaterThan(1);
+    expect(whole.out[0]).toMatch(/^c0 1000 /);
+    // split between two entries of the dominant class: the state carries its pending count
+    const split = summaries();
+    const first = new BatchBalancer(opts, Rng.derive(3, 'b'), split.events);
+    for (const d of docs.slice(0, 1500)) first.push(d);
+    const state = JSON.parse(JSON.stringify(first.snapshot())) as ReturnType<BatchBalancer['snapshot']>;
+    expect(state.classes.find((c) => c.label === 'c0')?.overflow?.count).toBeGreaterThan(0);
+    const byId = new Map(docs.map((d) => [d.id, d]));
+    const second = BatchBalancer.restore(opts, state, (id) => byId.get(id) as TokenizedDoc, split.events);
+    for (const d of docs.slice(1500)) second.push(d);
+    second.endEpoch();
+    expect(split.out).toEqual(whole.out);
+    expect(() => new BatchBalancer(opts, Rng.derive(3, 'b'), { reject: () => {} })).toThrow(/overflowEntries.*overflowSummary/);
+  });
+
   it('carries leftovers into the next epoch, never twice in an epoch, and finish() quarantines the rest', async () => {
     const docs = docsWithLabels(classCounts([9, 8, 7, 5, 4, 2]));
     const ctx = testContext();
@@ -405,5 +461,17 @@ describe('tripletflow batches (runBatches)', () => {
     expect(r.lines.slice(4, 6).map((l) => l.shape)).toEqual(['2x6', '4x4']);
     expect(r.report.carried).toBeGreaterThan(0);
     expect(r.report.batched + r.report.carried + r.report.quarantined).toBe(r.report.records);
+  });
+
+  it("overflowEntries 'per-class': the same batches and accounting, fewer quarantine lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-batches-'));
+    const overflowing = { poolCapacity: 24, maxPerClass: 6 };
+    const perRecord = await runLines({ ...overflowing, quarantine: join(dir, 'a.jsonl') });
+    const perClass = await runLines({ ...overflowing, quarantine: join(dir, 'b.jsonl'), overflowEntries: 'per-class' });
+    expect(perClass.lines).toEqual(perRecord.lines);
+    expect(perClass.report).toEqual({ ...perRecord.report, peakRssMb: perClass.report.peakRssMb, seconds: perClass.report.seconds });
+    expect(perClass.report.quarantineByReason['balance-batches.pool_overflow']).toBeGreaterThan(10);
+    const lines = (f: string) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean).length;
+    expect(lines('b.jsonl')).toBeLessThan(lines('a.jsonl'));
   });
 });
