@@ -2,7 +2,7 @@
 //
 // Run: npx tsx bench/batches/compare.ts [--records 1000000] [--classes 10000] [--classes-per-batch 500] [--per-class 4]
 //        [--pool 32000] [--rounds 3] [--chunk 256] [--max-length 128] [--seed 1] [--data ../shared/data] [--pipeline 0]
-//        [--unseen-words 0.1]
+//        [--unseen-words 0.1] [--overflow-entries per-record|per-class]
 //
 // Texts are generated like bench/tokenize/make-corpus.ts (real training texts from --data, a share --unseen-words of
 // their words replaced by random strings, so that the tokenizer's word cache keeps missing as on a large corpus; 0
@@ -61,7 +61,8 @@ const child = arg('child', '');
 const pipelineRecords = Number(arg('pipeline', '0'));
 const streamTokens = Number(arg('tokens', '24'));
 const unseenWords = Number(arg('unseen-words', '0.1'));
-const balanceOpts = { classesPerBatch: P, samplesPerClass: K, poolCapacity: pool };
+const overflowEntries = arg('overflow-entries', 'per-record') as 'per-record' | 'per-class';
+const balanceOpts = { classesPerBatch: P, samplesPerClass: K, poolCapacity: pool, overflowEntries };
 
 // --- generated texts: the same sequence in this process and in the children ---------------------------------------
 function loadSourceTexts(): string[] {
@@ -222,7 +223,7 @@ for (let r = 0; r < rounds; r++) {
     return { tokens: n };
   });
   await time('core', tokenized.length, () => {
-    const bal = new BatchBalancer(balanceOpts, Rng.derive(seed, 'balance-batches'), { reject: () => {} });
+    const bal = new BatchBalancer(balanceOpts, Rng.derive(seed, 'balance-batches'), { reject: () => {}, overflowSummary: () => {} });
     let batches = 0;
     for (const d of tokenized) if (bal.push(d)) batches++;
     batches += bal.endEpoch().length;
@@ -262,6 +263,7 @@ process.stdout.write(`${JSON.stringify({
   classes,
   shape: `${P}x${K}`,
   unseenWords,
+  overflowEntries,
   poolCapacity: pool,
   chunk,
   rounds,
