@@ -142,7 +142,7 @@ export class Quarantine {
     return this.error ? Promise.reject(this.failure(this.error)) : Promise.resolve();
   }
 
-  /** Writes what is pending and closes the file; rejects if any write failed. Closing twice is a no-op. */
+  /** Writes what is pending and closes the file; rejects if any write failed (again on a second call, which writes nothing). */
   close(): Promise<void> {
     this.writePending();
     this.closed = true;

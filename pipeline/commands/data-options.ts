@@ -2,8 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { DataOptionsInput } from '../../schemas/data-options.js';
 import { defaultTrainCorpus } from '../paths.js';
 
-/** Parses an integer flag value, with a message naming the flag. */
-/** A commander argument parser that accepts only one of `allowed`. */
+/** Parses a flag value that must be one of `allowed`, with a message naming the flag. */
 export function choiceArg(name: string, allowed: readonly string[]) {
   return (v: string): string => {
     if (!allowed.includes(v)) throw new InvalidArgumentError(`${name} must be one of ${allowed.join(', ')} (got "${v}")`);
@@ -11,6 +10,7 @@ export function choiceArg(name: string, allowed: readonly string[]) {
   };
 }
 
+/** Parses an integer flag value, with a message naming the flag. */
 export function intArg(name: string) {
   return (v: string): number => {
     const n = Number(v);
