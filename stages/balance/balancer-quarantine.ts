@@ -11,9 +11,10 @@ const CACHE_ENTRIES = 65_536;
  * The `BalancerEvents` of `balance-batches` (the stage and the training feed): every record the balancer lets go
  * becomes one quarantine entry `{stage: 'balance-batches', reason, recordId, message, record}` (under
  * `overflowEntries: 'per-class'`, overflow comes as one entry `{label, count, firstId, lastId}` counting `count`
- * records), warnings go to the stage's logger. A record that was fine but could not be batched is written as `{id, label, tokens}` (its token ids
- * stay out of the file), with its JSON line built directly: a Zipf corpus overflows ~40 % of its records, and the
- * generic stringifier would cost more than batching them. The `balance-batches.<reason>` counters are the caller's.
+ * records), warnings go to the stage's logger. A record that was fine but could not be batched is written as
+ * `{id, label, tokens}` (its token ids stay out of the file), with its JSON line built directly: a Zipf corpus
+ * overflows ~40 % of its records, and the generic stringifier would cost more than batching them. The
+ * `balance-batches.<reason>` counters are the caller's.
  */
 export function balancerQuarantine(ctx: RunContext, scope: StageScope): BalancerEvents {
   // the parts of a line that repeat: after the record id, per message (`,"message":…,"record":{"id":`), and after it
