@@ -15,6 +15,8 @@ export interface QuarantineEntry {
   readonly recordId: string | null;
   readonly message: string;
   readonly record: unknown;
+  /** How many records the entry stands for, when it summarises several (`record` then describes them); 1 when absent. */
+  readonly records?: number;
 }
 
 /** The part of a quarantine a checkpoint saves. */
@@ -54,9 +56,10 @@ export class Quarantine {
   /**
    * Records one entry. `json`, when given, must be exactly `safeStringify(entry)`: a stage that quarantines many
    * records of one shape can build it cheaper than the generic stringifier (the file gets the same line).
-   * `records` is how many records the entry stands for (a summary entry counts them all).
+   * A summary entry counts as its `records`.
    */
-  add(entry: QuarantineEntry, json?: string, records = 1): void {
+  add(entry: QuarantineEntry, json?: string): void {
+    const records = entry.records ?? 1;
     let byStage = this.keys.get(entry.stage);
     if (!byStage) this.keys.set(entry.stage, (byStage = new Map()));
     let key = byStage.get(entry.reason);
@@ -64,7 +67,9 @@ export class Quarantine {
     if (key === undefined) byStage.set(entry.reason, (key = `${entry.stage}.${entry.reason}`));
     this.byReason.set(key, (this.byReason.get(key) ?? 0) + records);
     this.total += records;
-    if (this.path && !this.closed) {
+    if (this.path) {
+      // after a failed write nothing more is kept for the file (flush() and close() report the failure)
+      if (this.closed || this.error) return;
       this.pending += `${json ?? safeStringify(entry)}\n`;
       if (this.pending.length >= WRITE_CHUNK_CHARS) this.writePending();
       else if (!this.writeScheduled) {

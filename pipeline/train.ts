@@ -360,6 +360,9 @@ export async function runTrain(input: Partial<TrainConfigInput>, options: TrainR
       // every stop leaves a checkpoint to resume or replay from
       loopSeconds = (performance.now() - t0) / 1000;
       if (step !== lastCheckpoint) await writeCheckpoint();
+      // overflow summarised per class but not written yet: into the quarantine file and counts (the checkpoint
+      // still has it pending, so a resume writes it once)
+      feed.balancer.flushOverflow();
     } finally {
       stopProgress();
       if (opts.handleSignals) {

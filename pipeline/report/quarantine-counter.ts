@@ -27,8 +27,10 @@ export class QuarantineCounter {
         { file: this.file },
       );
     }
-    const { stage, reason } = v as { stage?: unknown; reason: string };
+    const { stage, reason, records } = v as { stage?: unknown; reason: string; records?: unknown };
     const key = typeof stage === 'string' ? `${stage}.${reason}` : reason;
-    this.counts[key] = (this.counts[key] ?? 0) + 1;
+    // a summary line (overflowEntries 'per-class') stands for `records` records
+    const n = typeof records === 'number' && Number.isInteger(records) && records > 0 ? records : 1;
+    this.counts[key] = (this.counts[key] ?? 0) + n;
   }
 }

@@ -10,8 +10,8 @@ const CACHE_ENTRIES = 65_536;
 /**
  * The `BalancerEvents` of `balance-batches` (the stage and the training feed): every record the balancer lets go
  * becomes one quarantine entry `{stage: 'balance-batches', reason, recordId, message, record}` (under
- * `overflowEntries: 'per-class'`, overflow comes as one entry `{label, count, firstId, lastId}` counting `count`
- * records), warnings go to the stage's logger. A record that was fine but could not be batched is written as
+ * `overflowEntries: 'per-class'`, overflow comes as one entry with `records: count` and `record: {label, count,
+ * firstId, lastId}`), warnings go to the stage's logger. A record that was fine but could not be batched is written as
  * `{id, label, tokens}` (its token ids stay out of the file), with its JSON line built directly: a Zipf corpus
  * overflows ~40 % of its records, and the generic stringifier would cost more than batching them. The
  * `balance-batches.<reason>` counters are the caller's.
@@ -47,7 +47,7 @@ export function balancerQuarantine(ctx: RunContext, scope: StageScope): Balancer
       ctx.quarantine.add({ stage: NAME, reason, recordId: id, message, record: { id, label, tokens } }, json);
     },
     overflowSummary: (label, count, firstId, lastId, message) => {
-      ctx.quarantine.add({ stage: NAME, reason: 'pool_overflow', recordId: null, message, record: { label, count, firstId, lastId } }, undefined, count);
+      ctx.quarantine.add({ stage: NAME, reason: 'pool_overflow', recordId: null, records: count, message, record: { label, count, firstId, lastId } });
     },
     warn: (message) => scope.logger.warn({ stage: NAME }, message),
   };

@@ -429,6 +429,14 @@ export class BatchBalancer {
     return n;
   }
 
+  /**
+   * Hands every class's pending `per-class` overflow to the caller now, for a run that stops mid-epoch. Call it
+   * after the stop's checkpoint: the checkpoint keeps them pending, and a resume cut back to it writes them once.
+   */
+  flushOverflow(): void {
+    this.writeOverflow();
+  }
+
   /** The records waiting in the pools now (after `endEpoch` under `carry`: the carried ones), in arrival order. */
   waitingRecords(): TokenizedDoc[] {
     const out: TokenizedDoc[] = [];

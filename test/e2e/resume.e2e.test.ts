@@ -55,9 +55,18 @@ describe('stop and resume', () => {
   it("overflowEntries 'per-class': the overflow not written yet at a stop is in the checkpoint; the resumed quarantine file is identical", async () => {
     const config: TrainConfigInput = { ...resumeConfig, steps: 40, poolCapacity: 32, overflowEntries: 'per-class' };
     const a = tmp();
-    await runTrain({ ...config, out: a }, silentLogger());
+    const full = await runTrain({ ...config, out: a }, silentLogger());
     const b = tmp();
-    await runTrain({ ...config, out: b }, { logger: silentLogger(), shouldStop: (s) => s === 17 });
+    const stopped = await runTrain({ ...config, out: b }, { logger: silentLogger(), shouldStop: (s) => s === 17 });
+    // the same accounting as one entry per record, at the stop (overflow still pending is written then) and at the end
+    const perRecord = { ...config, overflowEntries: 'per-record' as const };
+    const stoppedPerRecord = await runTrain({ ...perRecord, out: tmp() }, { logger: silentLogger(), shouldStop: (s) => s === 17 });
+    const fullPerRecord = await runTrain({ ...perRecord, out: tmp() }, silentLogger());
+    expect(stopped.quarantineByReason['balance-batches.pool_overflow']).toBeGreaterThan(0);
+    expect(stopped.quarantineByReason).toEqual(stoppedPerRecord.quarantineByReason);
+    expect(stopped.records).toEqual(stoppedPerRecord.records);
+    expect(full.quarantineByReason).toEqual(fullPerRecord.quarantineByReason);
+    expect(full.records).toEqual(fullPerRecord.records);
     const done = await runTrain({}, { logger: silentLogger(), resume: b });
     expect(done.status).toBe('done');
     const entries = readFileSync(join(a, 'quarantine.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { reason: string; recordId: string | null; record: { count?: number } });

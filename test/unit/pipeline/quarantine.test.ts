@@ -71,9 +71,23 @@ describe('Quarantine', () => {
     const q = new Quarantine(dir);
     q.add(entry(0));
     await expect(q.flush()).rejects.toThrow(new RegExp(`quarantine file ${dir}: .*EISDIR`));
-    q.add(entry(1));
-    expect(q.count()).toBe(2);
+    const kept = q.state().bytes;
+    for (let i = 1; i < 1000; i++) q.add(entry(i));
+    // counted, but nothing more is held for a file that cannot be written
+    expect(q.count()).toBe(1000);
+    expect(q.state().bytes).toBe(kept);
     await expect(q.close()).rejects.toThrow(/quarantine file .*check that its directory is writable/);
+  });
+
+  it('a summary entry counts as its records', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'tf-q-')), 'quarantine.jsonl');
+    const q = new Quarantine(path);
+    q.add({ stage: 'balance-batches', reason: 'pool_overflow', recordId: null, records: 1000, message: 'm', record: { label: 'x', count: 1000 } });
+    q.add(entry(0));
+    expect(q.count()).toBe(1001);
+    expect(q.counts()['balance-batches.pool_overflow']).toBe(1000);
+    await q.close();
+    expect(lines(path)).toHaveLength(2);
   });
 
   it('keeps entries in memory (bounded) without a file', () => {
