@@ -9,30 +9,15 @@ import { RunContext } from './context.js';
 import { buildChunkedDataGraph } from './data-graph.js';
 import type { Logger } from './logger.js';
 import { peakRssMb, startProgress } from './progress.js';
+import { balanceOptionFields, balancerOptions } from './registry.js';
 import { named, pullOne, type Sink, type Stream } from './stage.js';
 
-/** `tripletflow batches`: the data options plus the class-balanced batcher's options and where batches go. */
+/**
+ * `tripletflow batches`: the data options plus the class-balanced batcher's options (those of `balance-batches`;
+ * records left at the end are quarantined, or reported as carried with `atEpochEnd: 'carry'`) and where batches go.
+ */
 export const BatchesOptionsSchema = DataOptionsSchema.extend({
-  /** P: classes per batch (or give `schedule`). */
-  classesPerBatch: z.number().int().min(1).optional(),
-  /** K: records per class (or give `schedule`). */
-  samplesPerClass: z.number().int().min(1).optional(),
-  /** `"0:125x4,2000:250x4"`: P×K from each step on. */
-  schedule: z.string().min(1).optional(),
-  /** Records held by all class pools together. Default 16 × the largest P·K. */
-  poolCapacity: z.number().int().min(1).optional(),
-  /** Records one class may hold. Default max(K, poolCapacity / P). */
-  maxPerClass: z.number().int().min(1).optional(),
-  /** Records read without a batch before the shortage policy applies. Default poolCapacity. */
-  maxWaitRecords: z.number().int().min(1).optional(),
-  choose: z.enum(['uniform', 'weighted']).default('uniform'),
-  shortage: z.enum(['fewer-classes', 'skip', 'reuse']).default('fewer-classes'),
-  minClassesPerBatch: z.number().int().min(1).optional(),
-  reuseCapacity: z.number().int().min(0).optional(),
-  /** What happens to records left at the end: quarantined (default) or reported as carried. */
-  atEpochEnd: z.enum(['carry', 'quarantine']).default('quarantine'),
-  /** `per-record` (default): one quarantine entry per `pool_overflow` record; `per-class`: one per class per 1,000 such records and per epoch. */
-  overflowEntries: z.enum(['per-record', 'per-class']).default('per-record'),
+  ...balanceOptionFields,
   /** JSONL file for the batch lines; without it they go to `write` (stdout) before the summary. */
   out: z.string().min(1).optional(),
   /** Quarantine JSONL path; without it quarantined records are only counted. */
@@ -85,20 +70,7 @@ export async function runBatches(
 ): Promise<BatchesReport> {
   const opts = parseConfig(BatchesOptionsSchema, input, 'batches');
   const ctx = new RunContext({ seed: opts.seed, quarantinePath: opts.quarantine, ...(logger ? { logger } : {}) });
-  const balance = balanceBatches(ctx, {
-    classesPerBatch: opts.classesPerBatch,
-    samplesPerClass: opts.samplesPerClass,
-    schedule: opts.schedule,
-    poolCapacity: opts.poolCapacity,
-    maxPerClass: opts.maxPerClass,
-    maxWaitRecords: opts.maxWaitRecords,
-    choose: opts.choose,
-    shortage: opts.shortage,
-    minClassesPerBatch: opts.minClassesPerBatch,
-    reuseCapacity: opts.reuseCapacity,
-    atEpochEnd: opts.atEpochEnd,
-    overflowEntries: opts.overflowEntries,
-  });
+  const balance = balanceBatches(ctx, balancerOptions(opts));
   // records reach the balancer in the tokenizer's chunks: one stream step per chunk, not per record
   const data = await buildChunkedDataGraph(ctx, opts);
   const graph = data.graph.through(balance);

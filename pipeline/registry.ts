@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BatchScheduleSchema, batchSchedule } from '../schemas/batch-schedule.js';
-import { resolveBalancerOptions } from '../stages/balance/batch-balancer.js';
+import { resolveBalancerOptions, type BatchBalancerOptions } from '../stages/balance/batch-balancer.js';
 import { balanceBatches } from '../stages/balance-batches.js';
 import { readShards } from '../stages/read-shards.js';
 import { readTokenized } from '../stages/read-tokenized.js';
@@ -286,11 +286,11 @@ export const ReadFeaturesOptionsSchema = z.strictObject({
 });
 
 /**
- * Options of `balance-batches` (BatchBalancerOptions): P and K, or a schedule (`"0:125x4,2000:250x4"` or a list of
- * `{fromStep, classesPerBatch, samplesPerClass}`), with the defaults documented on `BatchBalancerOptions`.
- * Cross-field rules (a schedule or both P and K, a pool that holds a full batch) are checked here too.
+ * The fields of `balance-batches`' options (BatchBalancerOptions): P and K, or a schedule (`"0:125x4,2000:250x4"` or
+ * a list of `{fromStep, classesPerBatch, samplesPerClass}`), with the defaults documented on `BatchBalancerOptions`.
+ * Shared with `tripletflow batches`, whose options add these to the data options.
  */
-export const BalanceBatchesOptionsSchema = z.strictObject({
+export const balanceOptionFields = {
   /** P: classes per batch. Required unless `schedule` is given. */
   classesPerBatch: int(1, 'P is the number of distinct classes in a batch').optional(),
   /** K: records per class in a batch. Required unless `schedule` is given. */
@@ -315,7 +315,10 @@ export const BalanceBatchesOptionsSchema = z.strictObject({
   atEpochEnd: z.enum(['carry', 'quarantine']).default('quarantine'),
   /** `per-record` (default): one quarantine entry per `pool_overflow` record; `per-class`: one per class per 1,000 such records and per epoch. */
   overflowEntries: z.enum(['per-record', 'per-class']).default('per-record'),
-}).superRefine((o, rc) => {
+};
+
+/** Options of `balance-batches`; cross-field rules (a schedule or both P and K, a pool that holds a full batch) are checked here too. */
+export const BalanceBatchesOptionsSchema = z.strictObject(balanceOptionFields).superRefine((o, rc) => {
   try {
     resolveBalancerOptions(balancerOptions(o));
   } catch (e) {
@@ -328,10 +331,15 @@ export const BalanceBatchesOptionsSchema = z.strictObject({
   }
 });
 
-type BalanceBatchesConfig = z.output<typeof BalanceBatchesOptionsSchema>;
+type BalanceBatchesConfig = z.output<z.ZodObject<typeof balanceOptionFields>>;
 
-function balancerOptions(o: BalanceBatchesConfig) {
-  return { ...o, schedule: Array.isArray(o.schedule) ? batchSchedule(o.schedule, 'balance-batches.schedule') : o.schedule };
+/** The balancer's options from parsed `balanceOptionFields` (other fields of `o` are left out). */
+export function balancerOptions(o: BalanceBatchesConfig): BatchBalancerOptions {
+  const { classesPerBatch, samplesPerClass, schedule, poolCapacity, maxPerClass, maxWaitRecords, choose, shortage, minClassesPerBatch, reuseCapacity, atEpochEnd, overflowEntries } = o;
+  return {
+    classesPerBatch, samplesPerClass, poolCapacity, maxPerClass, maxWaitRecords, choose, shortage, minClassesPerBatch, reuseCapacity, atEpochEnd, overflowEntries,
+    schedule: Array.isArray(schedule) ? batchSchedule(schedule, 'balance-batches.schedule') : schedule,
+  };
 }
 
 /**
