@@ -13,25 +13,21 @@ import { BatchBalancer, type ClassChoice, type ShortagePolicy } from '../../stag
 import { balanceBatches } from '../../stages/balance-batches.js';
 import { shuffleWindow } from '../../stages/shuffle-window.js';
 import { generatedDocs } from '../../test/helpers/tokenized-docs.js';
+import { flag } from '../flag.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
-};
-const records = Number(arg('records', '1000000'));
-const classes = Number(arg('classes', '10000'));
-const P = Number(arg('classes-per-batch', '500'));
-const K = Number(arg('per-class', '4'));
-const pool = Number(arg('pool', String(16 * P * K)));
-const maxPerClassArg = arg('max-per-class', '');
-const maxWaitArg = arg('max-wait-records', '');
-const headShare = Number(arg('head-share', '0'));
-const choose = arg('choose', 'uniform') as ClassChoice;
-const shortage = arg('shortage', 'fewer-classes') as ShortagePolicy;
-const tokens = Number(arg('tokens', '32'));
-const seed = Number(arg('seed', '1'));
-const mode = arg('mode', 'stage');
+const records = Number(flag('records', '1000000'));
+const classes = Number(flag('classes', '10000'));
+const P = Number(flag('classes-per-batch', '500'));
+const K = Number(flag('per-class', '4'));
+const pool = Number(flag('pool', String(16 * P * K)));
+const maxPerClassArg = flag('max-per-class', '');
+const maxWaitArg = flag('max-wait-records', '');
+const headShare = Number(flag('head-share', '0'));
+const choose = flag('choose', 'uniform') as ClassChoice;
+const shortage = flag('shortage', 'fewer-classes') as ShortagePolicy;
+const tokens = Number(flag('tokens', '32'));
+const seed = Number(flag('seed', '1'));
+const mode = flag('mode', 'stage');
 
 const opts = {
   classesPerBatch: P,

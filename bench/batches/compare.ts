@@ -40,28 +40,25 @@ import { BatchBalancer } from '../../stages/balance/batch-balancer.js';
 import { balanceBatches } from '../../stages/balance-batches.js';
 import { tokenizeChunks } from '../../stages/tokenize-chunks.js';
 import { ZipfSampler } from '../../test/helpers/tokenized-docs.js';
+import { flag } from '../flag.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? (args[i + 1] as string) : dflt;
-};
-const records = Number(arg('records', '1000000'));
-const classes = Number(arg('classes', '10000'));
-const P = Number(arg('classes-per-batch', '500'));
-const K = Number(arg('per-class', '4'));
-const pool = Number(arg('pool', String(16 * P * K)));
-const rounds = Number(arg('rounds', '3'));
-const chunk = Number(arg('chunk', '256'));
-const maxLength = Number(arg('max-length', '128'));
-const seed = Number(arg('seed', '1'));
-const dataDir = resolve(arg('data', resolve(root, '../shared/data')));
-const child = arg('child', '');
-const pipelineRecords = Number(arg('pipeline', '0'));
-const streamTokens = Number(arg('tokens', '24'));
-const unseenWords = Number(arg('unseen-words', '0.1'));
-const overflowEntries = arg('overflow-entries', 'per-record') as 'per-record' | 'per-class';
+const records = Number(flag('records', '1000000'));
+const classes = Number(flag('classes', '10000'));
+const P = Number(flag('classes-per-batch', '500'));
+const K = Number(flag('per-class', '4'));
+const pool = Number(flag('pool', String(16 * P * K)));
+const rounds = Number(flag('rounds', '3'));
+const chunk = Number(flag('chunk', '256'));
+const maxLength = Number(flag('max-length', '128'));
+const seed = Number(flag('seed', '1'));
+const dataDir = resolve(flag('data', resolve(root, '../shared/data')));
+const child = flag('child', '');
+const pipelineRecords = Number(flag('pipeline', '0'));
+const streamTokens = Number(flag('tokens', '24'));
+const unseenWords = Number(flag('unseen-words', '0.1'));
+const overflowEntries = flag('overflow-entries', 'per-record') as 'per-record' | 'per-class';
 const balanceOpts = { classesPerBatch: P, samplesPerClass: K, poolCapacity: pool, overflowEntries };
 
 // --- generated texts: the same sequence in this process and in the children ---------------------------------------

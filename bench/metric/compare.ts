@@ -12,16 +12,13 @@ import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { TripletLossOptionsInput } from '../../schemas/triplets.js';
 import { tfTripletLoss } from '../../stages/metric/tf-triplet-loss.js';
+import { flag } from '../flag.js';
 
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? def) : def;
-};
-const repeats = Number(arg('repeats', '7'));
-const sizes = arg('sizes', '500,1000,2000').split(',').map(Number);
-const dims = arg('dims', '128,384').split(',').map(Number);
-const backend = arg('backend', 'wasm');
-const samplesPerClass = Number(arg('k', '4'));
+const repeats = Number(flag('repeats', '7'));
+const sizes = flag('sizes', '500,1000,2000').split(',').map(Number);
+const dims = flag('dims', '128,384').split(',').map(Number);
+const backend = flag('backend', 'wasm');
+const samplesPerClass = Number(flag('k', '4'));
 
 function rng(seed: number): () => number {
   const r = Rng.derive(seed, 'bench');
