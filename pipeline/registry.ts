@@ -335,11 +335,8 @@ type BalanceBatchesConfig = z.output<z.ZodObject<typeof balanceOptionFields>>;
 
 /** The balancer's options from parsed `balanceOptionFields` (other fields of `o` are left out). */
 export function balancerOptions(o: BalanceBatchesConfig): BatchBalancerOptions {
-  const { classesPerBatch, samplesPerClass, schedule, poolCapacity, maxPerClass, maxWaitRecords, choose, shortage, minClassesPerBatch, reuseCapacity, atEpochEnd, overflowEntries } = o;
-  return {
-    classesPerBatch, samplesPerClass, poolCapacity, maxPerClass, maxWaitRecords, choose, shortage, minClassesPerBatch, reuseCapacity, atEpochEnd, overflowEntries,
-    schedule: Array.isArray(schedule) ? batchSchedule(schedule, 'balance-batches.schedule') : schedule,
-  };
+  const picked = Object.fromEntries(Object.keys(balanceOptionFields).map((k) => [k, o[k as keyof BalanceBatchesConfig]])) as BalanceBatchesConfig;
+  return { ...picked, schedule: Array.isArray(o.schedule) ? batchSchedule(o.schedule, 'balance-batches.schedule') : o.schedule };
 }
 
 /**

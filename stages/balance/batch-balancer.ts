@@ -296,7 +296,7 @@ export class BatchBalancer {
 
   private recentTotal = 0;
   // classes by last use, oldest first: the reuse store drops the least recently used class first
-  private readonly recentOrder = new Map<number, number>();
+  private readonly recentOrder = new Set<number>();
   private carriedIds = new Set<string>();
   private readonly warned = new Set<string>();
   private readonly counts = {
@@ -506,7 +506,7 @@ export class BatchBalancer {
         };
       }),
       ready: [...this.ready],
-      recentOrder: [...this.recentOrder.keys()],
+      recentOrder: [...this.recentOrder],
       carriedIds: [...this.carriedIds],
       counts: { ...this.counts, ...Object.fromEntries([...this.quarantined].map(([k, v]) => [`quarantined.${k}`, v])) },
     };
@@ -537,7 +537,7 @@ export class BatchBalancer {
     // added in arrival order, which is also each class's own order: both lists come back as they were
     arrivals.sort((x, y) => x[0] - y[0]);
     for (const [q, c, doc] of arrivals) b.add(c, doc, q, false);
-    for (const i of state.recentOrder) b.recentOrder.set(i, i);
+    for (const i of state.recentOrder) b.recentOrder.add(i);
     for (const c of state.ready) b.markReady(c);
     b.carriedIds = new Set(state.carriedIds);
     for (const [k, v] of Object.entries(state.counts)) {
@@ -648,9 +648,13 @@ export class BatchBalancer {
   }
 
   private reject(doc: TokenizedDoc, reason: RejectReason, message: string): void {
+    this.countQuarantined(reason);
+    this.events.reject(doc, reason, message);
+  }
+
+  private countQuarantined(reason: RejectReason): void {
     this.counts.quarantinedTotal++;
     this.quarantined.set(reason, (this.quarantined.get(reason) ?? 0) + 1);
-    this.events.reject(doc, reason, message);
   }
 
   /** Class `c`'s oldest record leaves as `pool_overflow`: quarantined now, or (`per-class`) added to its pending summary. */
@@ -660,8 +664,7 @@ export class BatchBalancer {
       this.reject(doc, 'pool_overflow', message);
       return;
     }
-    this.counts.quarantinedTotal++;
-    this.quarantined.set('pool_overflow', (this.quarantined.get('pool_overflow') ?? 0) + 1);
+    this.countQuarantined('pool_overflow');
     const p = this.overflowPending.get(c);
     if (!p) {
       this.overflowPending.set(c, { count: 1, firstId: doc.id, lastId: doc.id });
@@ -902,8 +905,8 @@ export class BatchBalancer {
     this.recent[c] = kept;
     this.recentTotal += kept.length - before;
     this.recentOrder.delete(c);
-    this.recentOrder.set(c, c);
-    for (const old of this.recentOrder.keys()) {
+    this.recentOrder.add(c);
+    for (const old of this.recentOrder) {
       if (this.recentTotal <= this.options.reuseCapacity) break;
       this.recentTotal -= (this.recent[old] as TokenizedDoc[]).length;
       this.recent[old] = [];

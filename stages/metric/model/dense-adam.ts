@@ -33,7 +33,8 @@ export interface DenseAdam {
   dispose(): void;
 }
 
-function checkState(s: DenseAdamState, variables: ReadonlyMap<string, tf.Variable>): void {
+/** Throws, naming the variable, when `s` lacks a moment of one of `variables` or has one of another size. */
+export function checkState(s: DenseAdamState, variables: ReadonlyMap<string, tf.Variable>): void {
   for (const [k, w] of variables) {
     for (const [which, map] of [['m', s.m], ['v', s.v]] as const) {
       const a = map.get(k);

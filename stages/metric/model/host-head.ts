@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Matrix } from '../matrix.js';
-import { adamStepSize, type DenseAdam, type DenseAdamState } from './dense-adam.js';
+import { adamStepSize, checkState, type DenseAdam, type DenseAdamState } from './dense-adam.js';
 import { HostKernels } from './kernels/host-kernels.js';
 import type { AdamOptions } from './token-table.js';
 
@@ -150,19 +150,16 @@ export class HostHead implements DenseAdam {
   }
 
   restore(s: DenseAdamState): void {
-    const get = (map: ReadonlyMap<string, Float32Array>, which: string, key: string, n: number): Float32Array => {
-      const a = map.get(key);
-      if (!a) throw new Error(`dense Adam state: no ${which} for variable ${key}; the state was saved from another model configuration`);
-      if (a.length !== n) throw new Error(`dense Adam state: ${which} of ${key} has ${a.length} numbers, the variable ${n}`);
-      return a;
-    };
+    // checked whole before anything is written
+    checkState(s, new Map(this.layers.flatMap((l) => [[l.kernelKey, l.kernel], [l.biasKey, l.bias]] as const)));
+    const get = (map: ReadonlyMap<string, Float32Array>, key: string) => map.get(key) as Float32Array;
     this.layers.forEach((l, i) => {
       const o = this.mem[i] as LayerMemory;
       const n = o.inDim * o.outDim;
-      this.k.f32(o.mw, n).set(get(s.m, 'm', l.kernelKey, n));
-      this.k.f32(o.vw, n).set(get(s.v, 'v', l.kernelKey, n));
-      this.k.f32(o.mb, o.outDim).set(get(s.m, 'm', l.biasKey, o.outDim));
-      this.k.f32(o.vb, o.outDim).set(get(s.v, 'v', l.biasKey, o.outDim));
+      this.k.f32(o.mw, n).set(get(s.m, l.kernelKey));
+      this.k.f32(o.vw, n).set(get(s.v, l.kernelKey));
+      this.k.f32(o.mb, o.outDim).set(get(s.m, l.biasKey));
+      this.k.f32(o.vb, o.outDim).set(get(s.v, l.biasKey));
     });
     this.t = s.step;
   }

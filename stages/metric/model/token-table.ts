@@ -1,4 +1,5 @@
 import type { Rng } from '../../../pipeline/rng.js';
+import { adamStepSize } from './dense-adam.js';
 import { HostKernels } from './kernels/host-kernels.js';
 
 /** Adam hyper-parameters shared by the token table and the dense variables. */
@@ -141,7 +142,7 @@ export class TokenTable {
   adamStep(rows: RowGrads, opts: AdamOptions, scale = 1, weightDecay = 0): void {
     const { learningRate: lr, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8 } = opts;
     this.step++;
-    const stepSize = (lr * Math.sqrt(1 - beta2 ** this.step)) / (1 - beta1 ** this.step);
+    const stepSize = adamStepSize(this.step, opts);
     const E = this.dim;
     const count = rows.ids.length;
     const [ids, g] = this.k.scratch(count, count * E) as [number, number];
