@@ -1,7 +1,6 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { resolve } from 'node:path';
 import { ConfigError } from './errors.js';
 import { DataOptionsSchema } from '../schemas/data-options.js';
 import { FeatureShardWriter, TokenizedShardWriter } from '../stages/adapters/parquet-writer.js';
@@ -13,6 +12,7 @@ import { RunContext } from './context.js';
 import { buildDataGraph } from './data-graph.js';
 import type { Logger } from './logger.js';
 import { peakRssMb, startProgress } from './progress.js';
+import { checkOwnTokenizer, checkPretrainedLength } from './training/pretrained.js';
 import { named, pullOne, type Sink, type Stream } from './stage.js';
 
 /** `tripletflow prepare`: the data options plus where to write tokenized shards. */
@@ -67,20 +67,18 @@ export interface PrepareReport {
 /** Runs read → validate → shuffle → tokenize and, with `out`, writes tokenized shards in the shuffled order. */
 export async function runPrepare(input: PrepareOptionsInput, logger?: Logger): Promise<PrepareReport> {
   const opts = parseConfig(PrepareOptionsSchema, input, 'prepare');
+  // before anything is opened or an old output removed
+  if (opts.encoder) {
+    checkOwnTokenizer(opts.encoder, opts.tokenizer);
+    checkPretrainedLength(opts.encoder, opts.maxLength);
+  }
   if (opts.out) await prepareOutDir(opts.out, opts.overwrite);
   const quarantinePath = opts.quarantine ?? (opts.out ? `${opts.out}/_quarantine.jsonl` : undefined);
   const ctx = new RunContext({ seed: opts.seed, quarantinePath, ...(logger ? { logger } : {}) });
-  if (opts.encoder && opts.tokenizer && resolve(opts.tokenizer) !== resolve(opts.encoder)) {
-    throw new ConfigError('tokenizer', `a pretrained encoder uses its own tokenizer (${resolve(opts.encoder)}/tokenizer.json), not ${opts.tokenizer}; leave --tokenizer out`);
-  }
   let encoder: FeatureEncoder | undefined;
   if (opts.encoder) {
     encoder = await openFeatureEncoder({ model: opts.encoder, device: opts.encoderDevice, pooling: opts.pooling, threads: opts.encoderThreads });
     ctx.defer(() => (encoder as FeatureEncoder).close());
-    if (opts.maxLength > encoder.info.maxPositions) {
-      await ctx.close();
-      throw new ConfigError('maxLength', `${opts.maxLength} tokens is more than ${encoder.info.configFile} allows (max_position_embeddings ${encoder.info.maxPositions}); lower --max-length`);
-    }
   }
   const data = await buildDataGraph(ctx, encoder ? { ...opts, tokenizer: encoder.info.dir } : opts, encoder
     ? { encoder, encode: { batchSize: opts.encoderBatchSize, prefetch: opts.encoderPrefetch } }

@@ -85,7 +85,7 @@ export async function openFeatureEncoder(opts: FeatureEncoderOptions): Promise<F
     } catch (e) {
       // the worker's FatalError arrives as a plain Error: restore the class so the exit code and the report say fatal
       const err = e as Error;
-      throw err.name === 'FatalError' || /pretrained encoder|encoder-device/.test(err.message)
+      throw err.name === 'FatalError'
         ? new FatalError(err.message, { file: info.modelFile, cause: e })
         : err;
     }

@@ -1,4 +1,3 @@
-import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
 import type { Doc } from '../schemas/doc.js';
@@ -15,16 +14,5 @@ export type { TokenizeOptions } from './tokenize-chunks.js';
  */
 export function tokenize(ctx: RunContext, opts: TokenizeOptions = {}): Stage<Doc, TokenizedDoc> {
   const chunks = tokenizeChunks(ctx, opts);
-  return named('tokenize', (src: Stream<Doc>): Stream<TokenizedDoc> =>
-    chunks(src).consume<TokenizedDoc>((err, x, push, next) => {
-      if (err) {
-        push(err);
-        next();
-      } else if (_.isNil(x)) {
-        push(null, _.nil);
-      } else {
-        for (const d of x as TokenizedDoc[]) push(null, d);
-        next();
-      }
-    }));
+  return named('tokenize', (src: Stream<Doc>): Stream<TokenizedDoc> => chunks(src).sequence());
 }

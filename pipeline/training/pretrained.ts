@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { FeatureCacheMeta } from '../../schemas/feature-cache.js';
 import type { DataOptionsInput } from '../../schemas/data-options.js';
 import type { TrainConfig } from '../../schemas/train-config.js';
-import { inspectPretrainedDir } from '../../stages/adapters/onnx-encoder.js';
+import { inspectPretrainedDir, type PretrainedModelInfo } from '../../stages/adapters/onnx-encoder.js';
 import { openFeatureEncoder, type FeatureEncoder } from '../../stages/encode-features.js';
 import type { EmbeddingModelOptionsInput } from '../../stages/metric/model/embedding-model-options.js';
 import { featureCacheOf, type DataGraphExtras } from '../data-graph.js';
@@ -23,6 +23,22 @@ export interface PretrainedSetup {
   close(): Promise<void>;
 }
 
+/** A pretrained encoder tokenizes with its own tokenizer.json: another `--tokenizer` is a ConfigError. */
+export function checkOwnTokenizer(modelDir: string, tokenizer: string | undefined): void {
+  if (tokenizer && resolve(tokenizer) !== resolve(modelDir)) {
+    throw new ConfigError('tokenizer', `a pretrained encoder uses its own tokenizer (${resolve(modelDir)}/tokenizer.json), not ${tokenizer}; leave --tokenizer out`);
+  }
+}
+
+/** Reads the model directory's layout and config.json; a `maxLength` beyond its position embeddings is a ConfigError. */
+export function checkPretrainedLength(modelDir: string, maxLength: number): PretrainedModelInfo {
+  const info = inspectPretrainedDir(modelDir);
+  if (maxLength > info.maxPositions) {
+    throw new ConfigError('maxLength', `${maxLength} tokens is more than ${info.configFile} allows (max_position_embeddings ${info.maxPositions}); lower --max-length`);
+  }
+  return info;
+}
+
 /**
  * Resolves `--encoder pretrained` (or a feature cache given as --train) into data and model settings. Returns
  * undefined for the token encoders on a corpus that is not a feature cache: nothing changes for them.
@@ -38,20 +54,14 @@ export async function setupPretrained(cfg: TrainConfig, givenEncoder: unknown, l
   if (!modelDir) {
     throw new ConfigError('encoderModel', '--encoder pretrained needs --encoder-model DIR (a local Hugging Face model directory with config.json, tokenizer.json and onnx/model.onnx), or --train a feature cache written by `tripletflow prepare --encoder DIR --out DIR`');
   }
-  if (cfg.tokenizer && resolve(cfg.tokenizer) !== resolve(modelDir)) {
-    throw new ConfigError('tokenizer', `a pretrained encoder uses its own tokenizer (${resolve(modelDir)}/tokenizer.json), not ${cfg.tokenizer}; leave --tokenizer out`);
-  }
+  checkOwnTokenizer(modelDir, cfg.tokenizer);
   const pooling = cache?.pooling ?? cfg.pooling;
   const maxLength = cache?.maxLength ?? cfg.maxLength;
   if (cache && cfg.pooling !== cache.pooling) log.warn({ cache: cache.pooling, asked: cfg.pooling }, `the feature cache was pooled with ${cache.pooling}; --pooling ${cfg.pooling} is ignored`);
   let dim = cache?.dim;
   if (!cache) {
     // checked up front (config.json only): a bad directory or a too-long --max-length fails before any data is read
-    const info = inspectPretrainedDir(modelDir);
-    if (maxLength > info.maxPositions) {
-      throw new ConfigError('maxLength', `${maxLength} tokens is more than ${info.configFile} allows (max_position_embeddings ${info.maxPositions}); lower --max-length`);
-    }
-    dim = info.hiddenSize;
+    dim = checkPretrainedLength(modelDir, maxLength).hiddenSize;
   }
   let encoder: Promise<FeatureEncoder> | undefined;
   const open = (): Promise<FeatureEncoder> => (encoder ??= openFeatureEncoder({
