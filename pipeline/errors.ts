@@ -47,6 +47,12 @@ export class ConfigError extends Error {
   }
 }
 
+/** `v` when it is an integer >= `min`, else a ConfigError at `path` saying so, with `hint` on what the option means. */
+export function intAtLeast(path: string, v: number, min: number, hint: string): number {
+  if (!Number.isInteger(v) || v < min) throw new ConfigError(path, `must be an integer >= ${min} (got ${v}); ${hint}`);
+  return v;
+}
+
 /** True when `e` is a RecordError, across module copies (worker threads lose prototypes). */
 export function isRecordError(e: unknown): e is RecordError {
   return e instanceof RecordError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'RecordError');

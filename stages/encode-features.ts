@@ -1,6 +1,6 @@
 import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
-import { ConfigError, FatalError } from '../pipeline/errors.js';
+import { FatalError, intAtLeast } from '../pipeline/errors.js';
 import { parallelMap } from '../pipeline/parallel-map.js';
 import { chunkStream } from '../pipeline/chunk-stream.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
@@ -10,6 +10,7 @@ import {
   checkCudaProvider, inspectPretrainedDir, PretrainedEncoder, type EncoderDevice, type Pooling, type PretrainedModelInfo,
 } from './adapters/onnx-encoder.js';
 import type { EncodeRequest, EncodeWorkerInit } from './encode-worker.js';
+import { flattenIds } from './tokenize-worker.js';
 
 /** How to open a pretrained encoder. */
 export interface FeatureEncoderOptions {
@@ -76,10 +77,7 @@ export async function openFeatureEncoder(opts: FeatureEncoderOptions): Promise<F
   const pool = new WorkerPool<EncodeWorkerInit, EncodeRequest, Float32Array>(WORKER_MODULE, init, 1);
   const encode = (docs: readonly Int32Array[]): Promise<Float32Array> => track(encodeOnWorker(docs));
   const encodeOnWorker = async (docs: readonly Int32Array[]): Promise<Float32Array> => {
-    const offsets = new Int32Array(docs.length + 1);
-    docs.forEach((d, i) => { offsets[i + 1] = (offsets[i] as number) + d.length; });
-    const ids = new Int32Array(offsets[docs.length] as number);
-    docs.forEach((d, i) => ids.set(d, offsets[i]));
+    const { ids, offsets } = flattenIds(docs);
     try {
       return await pool.run({ ids, offsets }, [ids.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer]);
     } catch (e) {
@@ -114,10 +112,7 @@ export interface EncodeFeaturesOptions {
   readonly prefetch?: number;
 }
 
-function positiveInt(path: string, v: number, hint: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new ConfigError(`encode-features.${path}`, `must be an integer >= 1 (got ${v}); ${hint}`);
-  return v;
-}
+const positiveInt = (field: string, v: number, hint: string): number => intAtLeast(`encode-features.${field}`, v, 1, hint);
 
 /**
  * TokenizedDoc → the same doc with `features`: the frozen encoder's pooled output, in input order, `batchSize`

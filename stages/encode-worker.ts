@@ -1,4 +1,5 @@
 import { PretrainedEncoder, type PretrainedEncoderOptions } from './adapters/onnx-encoder.js';
+import type { EncodedChunk } from './tokenize-worker.js';
 
 /** What an encode worker is started with. */
 export interface EncodeWorkerInit extends PretrainedEncoderOptions {
@@ -7,10 +8,7 @@ export interface EncodeWorkerInit extends PretrainedEncoderOptions {
 }
 
 /** A batch of tokenized documents as one message: document `i` is `ids[offsets[i] .. offsets[i + 1])`. */
-export interface EncodeRequest {
-  readonly ids: Int32Array;
-  readonly offsets: Int32Array;
-}
+export type EncodeRequest = EncodedChunk;
 
 /** Splits a flat batch back into one Int32Array view per document. */
 export function unflatten(req: EncodeRequest): Int32Array[] {

@@ -1,6 +1,6 @@
 import _ from 'highland';
 import type { RunContext } from '../pipeline/context.js';
-import { ConfigError, RecordError } from '../pipeline/errors.js';
+import { intAtLeast, RecordError } from '../pipeline/errors.js';
 import { parallelMap } from '../pipeline/parallel-map.js';
 import { chunkStream } from '../pipeline/chunk-stream.js';
 import { named, type Stage, type Stream } from '../pipeline/stage.js';
@@ -30,10 +30,7 @@ export interface TokenizeOptions {
 
 const WORKER_MODULE = new URL(`./tokenize-worker.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url);
 
-function positiveInt(path: string, v: number, min: number, hint: string): number {
-  if (!Number.isInteger(v) || v < min) throw new ConfigError(`tokenize.${path}`, `must be an integer >= ${min} (got ${v}); ${hint}`);
-  return v;
-}
+const positiveInt = (field: string, v: number, min: number, hint: string): number => intAtLeast(`tokenize.${field}`, v, min, hint);
 
 /**
  * Doc → TokenizedDoc[]: `tokenize` that emits each chunk's tokenized docs as one array (at most `chunkDocs`, in input

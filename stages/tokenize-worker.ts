@@ -18,7 +18,11 @@ export interface EncodedChunk {
 
 /** Encodes a chunk of texts into one flat id array (one message, one allocation per chunk). */
 export function encodeChunk(tok: TextTokenizer, texts: readonly string[], maxLength: number): EncodedChunk {
-  const parts = texts.map((t) => tok.encode(t, maxLength));
+  return flattenIds(texts.map((t) => tok.encode(t, maxLength)));
+}
+
+/** Documents' ids as one flat array and their offsets (the layout of `EncodedChunk`). */
+export function flattenIds(parts: readonly Int32Array[]): EncodedChunk {
   const offsets = new Int32Array(parts.length + 1);
   for (let i = 0; i < parts.length; i++) offsets[i + 1] = (offsets[i] as number) + (parts[i] as Int32Array).length;
   const ids = new Int32Array(offsets[parts.length] as number);

@@ -1,4 +1,4 @@
-import { ConfigError, type RejectReason } from '../../pipeline/errors.js';
+import { ConfigError, intAtLeast, type RejectReason } from '../../pipeline/errors.js';
 import { Rng } from '../../pipeline/rng.js';
 import type { Batch } from '../../schemas/batch.js';
 import { constantSchedule, parseBatchSchedule, phaseAt, type BatchPhase, type BatchSchedule } from '../../schemas/batch-schedule.js';
@@ -173,13 +173,11 @@ const NAME = 'balance-batches';
 /** Fills in and checks the defaults; a bad option is a ConfigError naming `balance-batches.<field>`. */
 export function resolveBalancerOptions(opts: BatchBalancerOptions): ResolvedBalancerOptions {
   const p = (f: string) => `${NAME}.${f}`;
-  const intAtLeast = (field: string, v: number | undefined, min: number, hint: string): void => {
-    if (v !== undefined && (!Number.isInteger(v) || v < min)) {
-      throw new ConfigError(p(field), `must be an integer >= ${min} (got ${v}); ${hint}`);
-    }
+  const optionalIntAtLeast = (field: string, v: number | undefined, min: number, hint: string): void => {
+    if (v !== undefined) intAtLeast(p(field), v, min, hint);
   };
-  intAtLeast('classesPerBatch', opts.classesPerBatch, 1, 'P is the number of distinct classes in a batch');
-  intAtLeast('samplesPerClass', opts.samplesPerClass, 1, 'K is the number of records of each class in a batch');
+  optionalIntAtLeast('classesPerBatch', opts.classesPerBatch, 1, 'P is the number of distinct classes in a batch');
+  optionalIntAtLeast('samplesPerClass', opts.samplesPerClass, 1, 'K is the number of records of each class in a batch');
   let schedule: BatchSchedule;
   if (opts.schedule !== undefined) {
     schedule = typeof opts.schedule === 'string' ? parseBatchSchedule(opts.schedule, p('schedule')) : opts.schedule;
@@ -204,13 +202,13 @@ export function resolveBalancerOptions(opts: BatchBalancerOptions): ResolvedBala
   const maxBatch = Math.max(...schedule.map((ph) => ph.classesPerBatch * ph.samplesPerClass));
   const maxK = Math.max(...schedule.map((ph) => ph.samplesPerClass));
   const maxP = Math.max(...schedule.map((ph) => ph.classesPerBatch));
-  intAtLeast('poolCapacity', opts.poolCapacity, maxBatch, `the pools must hold at least one full batch (largest P·K = ${maxBatch})`);
+  optionalIntAtLeast('poolCapacity', opts.poolCapacity, maxBatch, `the pools must hold at least one full batch (largest P·K = ${maxBatch})`);
   const poolCapacity = opts.poolCapacity ?? 16 * maxBatch;
-  intAtLeast('maxPerClass', opts.maxPerClass, maxK, `a class must be able to hold K = ${maxK} records`);
+  optionalIntAtLeast('maxPerClass', opts.maxPerClass, maxK, `a class must be able to hold K = ${maxK} records`);
   const maxPerClass = opts.maxPerClass ?? Math.min(poolCapacity, Math.max(maxK, Math.ceil(poolCapacity / maxP)));
-  intAtLeast('maxWaitRecords', opts.maxWaitRecords, 1, 'it counts records read since the last batch');
-  intAtLeast('minClassesPerBatch', opts.minClassesPerBatch, 1, 'use 1 to allow one-class batches');
-  intAtLeast('reuseCapacity', opts.reuseCapacity, 0, 'it bounds the records kept for the reuse policy');
+  optionalIntAtLeast('maxWaitRecords', opts.maxWaitRecords, 1, 'it counts records read since the last batch');
+  optionalIntAtLeast('minClassesPerBatch', opts.minClassesPerBatch, 1, 'use 1 to allow one-class batches');
+  optionalIntAtLeast('reuseCapacity', opts.reuseCapacity, 0, 'it bounds the records kept for the reuse policy');
   const oneOf = <T extends string>(field: string, v: T | undefined, allowed: readonly T[], dflt: T): T => {
     if (v === undefined) return dflt;
     if (!allowed.includes(v)) throw new ConfigError(p(field), `must be one of ${allowed.join(', ')} (got ${String(v)})`);
