@@ -5,6 +5,7 @@ import { ConfigError } from './errors.js';
 import { DataOptionsSchema } from '../schemas/data-options.js';
 import { FeatureShardWriter, TokenizedShardWriter } from '../stages/adapters/parquet-writer.js';
 import { openFeatureEncoder, type FeatureEncoder } from '../stages/encode-features.js';
+import { encoderRunFields } from '../schemas/encoder-options.js';
 import { FeatureDtypeSchema } from '../schemas/feature-cache.js';
 import type { TokenizedDoc } from '../schemas/tokenized-doc.js';
 import { parseConfig } from './config.js';
@@ -32,14 +33,8 @@ export const PrepareOptionsSchema = DataOptionsSchema.extend({
    * (id, label, pooled features) instead of token ids, tokenized with the encoder's own tokenizer.
    */
   encoder: z.string().min(1).optional(),
-  /** With `encoder`: `cpu` or `cuda`. */
-  encoderDevice: z.enum(['cpu', 'cuda']).default('cpu'),
-  /** With `encoder`: `mean` or `cls` pooling. */
-  pooling: z.enum(['mean', 'cls']).default('mean'),
-  /** With `encoder`: documents per encoder run, batches in flight, ONNX Runtime intra-op threads (0: every core). */
-  encoderBatchSize: z.number().int().positive().default(64),
-  encoderPrefetch: z.number().int().positive().default(2),
-  encoderThreads: z.number().int().min(0).default(1),
+  /** With `encoder`: device, pooling, documents per encoder run, batches in flight, ONNX Runtime threads. */
+  ...encoderRunFields,
   /** With `encoder`: bytes per value on disk, `float32` (exact) or `float16` (half the disk; relative error ≤ 2⁻¹¹). */
   featureDtype: FeatureDtypeSchema.default('float32'),
 });

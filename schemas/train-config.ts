@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DataOptionsSchema } from './data-options.js';
+import { encoderRunFields } from './encoder-options.js';
 
 /** `tripletflow train`: everything a run needs; every field has a default that gives the recipe. */
 export const TrainConfigSchema = DataOptionsSchema.extend({
@@ -35,16 +36,8 @@ export const TrainConfigSchema = DataOptionsSchema.extend({
   encoder: z.enum(['bag', 'transformer', 'pretrained']).default('bag'),
   /** `pretrained`: local Hugging Face model directory (config.json, tokenizer.json, onnx/model.onnx). */
   encoderModel: z.string().min(1).optional(),
-  /** `pretrained`: `cpu` or `cuda` (needs onnxruntime-node's CUDA provider; never falls back to the CPU). */
-  encoderDevice: z.enum(['cpu', 'cuda']).default('cpu'),
-  /** `pretrained` (and `transformer`): `mean` over the attention mask, or `cls`. */
-  pooling: z.enum(['mean', 'cls']).default('mean'),
-  /** `pretrained`: documents per encoder run. */
-  encoderBatchSize: z.number().int().positive().default(64),
-  /** `pretrained`: encoder batches in flight ahead of the trainer (the bound on how far it runs ahead). */
-  encoderPrefetch: z.number().int().positive().default(2),
-  /** `pretrained`: ONNX Runtime intra-op threads (0: every core). */
-  encoderThreads: z.number().int().min(0).default(1),
+  /** `pretrained`: device, pooling (also `transformer`'s), batch size, prefetch, threads. */
+  ...encoderRunFields,
   embeddingDim: z.number().int().positive().default(128),
   head: z.array(z.number().int().positive()).min(1).default([256, 128]),
   normalize: z.boolean().default(true),
